@@ -1,0 +1,180 @@
+"""Celery at scale: workers refresh feeds, beat enqueues the due ones.
+
+    celery -A app.celery_app worker      # any number, on any machine
+    celery -A app.celery_app beat        # exactly one
+
+The broker is ``TIMEPULSE_BROKER_URL`` (Redis). Importing this module only
+configures Celery: the Flask app is built lazily, once per worker process,
+the first time a task needs it (``_flask_app``), and database connections
+inherited through ``fork`` are dropped in every new pool process.
+
+Tasks carry feed ids only — the feed URL is a secret and never enters the
+broker. A refresh task runs ``app.refresh.refresh.refresh_feed``, the same
+function as the embedded scheduler. Delivery is at-least-once
+(``acks_late``; a task whose worker died is requeued), and the feed's lease
+makes a second delivery harmless: it is skipped while the first holds the
+lease, finds nothing new after it, and takes over once a dead worker's lease
+has expired. If a message is lost altogether, the claim that beat made
+expires (``TIMEPULSE_CLAIM_SECONDS``) and the next tick enqueues the feed
+again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from flask import Flask
+
+log = logging.getLogger("timepulse.celery")
+
+DEFAULT_LEASE_SECONDS = 10 * 60
+CLAIM_BATCH = 500
+# One tick enqueues at most this many feeds; the rest wait for the next tick,
+# so an overloaded cluster does not pile up an unbounded queue.
+ENQUEUE_MAX = 20_000
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _lease_seconds() -> int:
+    # Read here, at import, because Celery is configured before any Flask
+    # app exists; the app reads the same variable in load_config.
+    return _env_int("TIMEPULSE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+
+
+def _configure(app: Celery) -> None:
+    lease = _lease_seconds()
+    app.conf.update(
+        broker_url=os.environ.get("TIMEPULSE_BROKER_URL") or None,
+        broker_connection_retry_on_startup=True,
+        # A message whose worker vanished without acking comes back after
+        # this long; it must outlast a normal refresh (the lease guards the rest).
+        broker_transport_options={
+            "visibility_timeout": _env_int("TIMEPULSE_BROKER_VISIBILITY_TIMEOUT", 2 * lease)
+        },
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # A refresh stuck past its lease could overlap a takeover: stop it
+        # first (the soft limit is recorded as a failed refresh, the lease released).
+        task_soft_time_limit=int(lease * 0.8),
+        task_time_limit=int(lease * 0.9),
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "enqueue-due-feeds": {
+                "task": "timepulse.enqueue_due_feeds",
+                "schedule": float(_env_int("TIMEPULSE_BEAT_SECONDS", 60)),
+            },
+        },
+    )
+
+
+celery = Celery("timepulse")
+_configure(celery)
+
+
+@functools.cache
+def _flask_app() -> Flask:
+    """The worker process's Flask app, built on first use (never at import)."""
+    from app import create_app
+
+    # TIMEPULSE_LEASE_SECONDS and TIMEPULSE_CLAIM_SECONDS come from load_config,
+    # from the same environment _configure read at import.
+    return create_app({"TIMEPULSE_SCHEDULER": False})
+
+
+@worker_process_init.connect
+def _forget_inherited_connections(**_: Any) -> None:
+    """A forked pool process must not share its parent's database sockets."""
+    if _flask_app.cache_info().currsize:
+        from app.extensions import db
+
+        with _flask_app().app_context():
+            db.engine.dispose(close=False)
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+@celery.task(name="timepulse.refresh_feed")
+def refresh_feed_task(feed_id: int) -> str:
+    """Refresh one feed by id; returns the outcome (ok, unchanged, held, error, skipped)."""
+    from app.extensions import db
+    from app.refresh.refresh import refresh_feed
+    from app.refresh.scheduler import worker_name
+
+    with _flask_app().app_context():
+        try:
+            return refresh_feed(int(feed_id), worker_id=worker_name("celery")).outcome
+        finally:
+            db.session.remove()
+
+
+@celery.task(name="timepulse.enqueue_due_feeds")
+def enqueue_due_feeds() -> int:
+    """Beat's tick: claim the due feeds and send one refresh task per id.
+
+    The claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) moves each feed's
+    ``next_refresh_at`` ahead by ``TIMEPULSE_CLAIM_SECONDS``, so the next
+    tick does not enqueue it again before a worker gets to it.
+    """
+    from app.extensions import db
+    from app.models import utcnow
+    from app.refresh.scheduler import claim_due_feed_ids
+
+    app = _flask_app()
+    claim_seconds = int(app.config["TIMEPULSE_CLAIM_SECONDS"])
+    sent = 0
+    with app.app_context():
+        try:
+            while sent < ENQUEUE_MAX:
+                batch = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
+                ids = claim_due_feed_ids(batch, utcnow(), claim_seconds=claim_seconds)
+                for feed_id in ids:
+                    enqueue_refresh(feed_id)
+                sent += len(ids)
+                if len(ids) < batch:
+                    break
+        finally:
+            db.session.remove()
+    if sent:
+        log.info("enqueued %s due feed(s)", sent)
+    return sent
+
+
+def enqueue_refresh(feed_id: int) -> None:
+    """Send one refresh task (the hook ``app.refresh.dispatch`` calls)."""
+    refresh_feed_task.apply_async(args=[int(feed_id)])
+
+
+# --- worker heartbeat -----------------------------------------------------------------
+
+_heartbeat: dict[str, threading.Event] = {}
+
+
+@worker_ready.connect
+def _start_heartbeat(**_: Any) -> None:
+    from app.heartbeat import redis_url, start_beating
+
+    url = redis_url(os.environ)
+    if url:
+        _heartbeat["stop"] = start_beating(url)
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    stop = _heartbeat.pop("stop", None)
+    if stop is not None:
+        stop.set()

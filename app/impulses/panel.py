@@ -1,0 +1,337 @@
+"""The impulse panel: one day's occurrences from the user's active feeds.
+
+A fixed number of queries however many impulses the day has: the feeds
+with the day's occurrences (each with its latest entry id) in one, the rules
+(unless the caller has them: the dashboard loads them with the projects) and
+the tracking history for suggestions, and the entries whose source changed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app import timeutil
+from app.extensions import db
+from app.feeds.catalogue import CATALOGUE
+from app.feeds.catalogue import Entry as CatalogueEntry
+from app.impulses.changes import PendingChange, describe_change, pending_changes
+from app.impulses.suggest import NONE, Suggestion, suggest, suggest_for
+from app.impulses.tracking import latest_entry_id
+from app.models import Feed, Occurrence, Rule, TimeEntry, User
+
+# Bounding the start column from below lets the (user_id, start) index do
+# the work (DESIGN.md, "Performance"). Timed meetings longer than two days
+# and all-day events longer than a month are not expected in a work calendar.
+LONGEST_TIMED = timedelta(days=2)
+LONGEST_ALL_DAY = timedelta(days=31)
+
+BUSY_LABELS = {
+    "BUSY": "busy",
+    "TENTATIVE": "tentative",
+    "FREE": "free",
+    "OOF": "away",
+    "WORKINGELSEWHERE": "working elsewhere",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the panel hides; remembered in the dashboard's query string."""
+
+    hide_free: bool = False
+    hide_all_day: bool = False
+    show_done: bool = False
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> Filters:
+        def on(name: str) -> bool:
+            return str(args.get(name, "")).lower() in ("1", "on", "true", "yes")
+
+        return cls(on("hide_free"), on("hide_all_day"), on("show_done"))
+
+    def as_args(self) -> dict[str, str]:
+        """Only the filters that are on, for ``url_for``."""
+        return {name: "1" for name, value in vars(self).items() if value}
+
+
+@dataclass
+class Impulse:
+    """An occurrence as the panel shows it."""
+
+    occurrence: Occurrence
+    suggestion: Suggestion = NONE
+    entry_id: int | None = None
+    # An entry of this impulse whose calendar event changed, waiting for the user.
+    changed_entry_id: int | None = None
+    # The user's zone, in which the row shows its times.
+    zone: ZoneInfo | None = None
+
+    @property
+    def id(self) -> int:
+        return self.occurrence.id
+
+    @property
+    def state(self) -> str:
+        return self.occurrence.state
+
+    @property
+    def is_free(self) -> bool:
+        return (self.occurrence.busy_status or "").upper() == "FREE"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return (self.occurrence.status or "").upper() == "CANCELLED"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.occurrence.removed_at is not None
+
+    @property
+    def busy_label(self) -> str:
+        return BUSY_LABELS.get((self.occurrence.busy_status or "").upper(), "")
+
+    def time_label(self, day: date) -> str:
+        """ "all day", or "09:00–09:30" in the user's zone, a weekday before an end
+        (or start) that falls on another day than ``day``: "09:00–Tue 01:00"."""
+        occ = self.occurrence
+        if occ.all_day:
+            return "all day"
+        zone = self.zone or ZoneInfo("UTC")
+        return f"{_clock(occ.start, zone, day)}–{_clock(occ.end, zone, day)}"
+
+
+def _clock(value: datetime, zone: ZoneInfo, day: date) -> str:
+    local = value.astimezone(zone)
+    clock = local.strftime("%H:%M")
+    return clock if local.date() == day else f"{local.strftime('%a')} {clock}"
+
+
+@dataclass
+class Panel:
+    day: date
+    today: date
+    filters: Filters
+    feeds: list[Feed]
+    impulses: list[Impulse]
+    hidden: dict[str, int] = field(default_factory=dict)
+    changes: list[PendingChange] = field(default_factory=list)
+
+    @property
+    def prev_day(self) -> date:
+        return self.day - timedelta(days=1)
+
+    @property
+    def next_day(self) -> date:
+        return self.day + timedelta(days=1)
+
+    @property
+    def availability_only(self) -> list[Feed]:
+        return [f for f in self.feeds if f.detail_level == "availability_only" and not f.paused]
+
+    @property
+    def availability_help(self) -> CatalogueEntry:
+        """What the troubleshooting page says about availability-only feeds."""
+        return CATALOGUE["availability_only"]
+
+    def args(self, **override: str) -> dict[str, str]:
+        """Query arguments for this day and these filters, for ``url_for``."""
+        return {"day": self.day.isoformat(), **self.filters.as_args(), **override}
+
+    @property
+    def active_feeds(self) -> list[Feed]:
+        return [f for f in self.feeds if not f.paused]
+
+
+def parse_day(raw: str | None, today: date) -> date:
+    """``?day=YYYY-MM-DD``; anything unreadable means today."""
+    try:
+        return date.fromisoformat(raw) if raw else today
+    except ValueError:
+        return today
+
+
+def build_panel(user: User, day: date, filters: Filters, rules: list[Rule] | None = None) -> Panel:
+    """Everything the panel template needs for ``day`` in the user's zone.
+
+    ``rules``: the user's rules (``user_rules``) when the caller has them already.
+    """
+    tz = timeutil.zone(user.timezone)
+    feeds, rows = _feeds_and_day(user.id, day, tz)
+    impulses = _impulses(user.id, rows, tz, rules) if feeds else []
+    visible, hidden = _apply_filters(impulses, filters)
+    changes = [describe_change(entry, user) for entry in pending_changes(user.id)]
+    changed = {c.entry.occurrence_id: c.entry.id for c in changes}
+    for impulse in visible:
+        impulse.changed_entry_id = changed.get(impulse.id)
+    return Panel(
+        day=day,
+        today=timeutil.today(tz),
+        filters=filters,
+        feeds=feeds,
+        impulses=visible,
+        hidden=hidden,
+        changes=changes,
+    )
+
+
+def _feeds_and_day(
+    user_id: int, day: date, tz: ZoneInfo
+) -> tuple[list[Feed], list[tuple[Occurrence, int | None]]]:
+    """The user's feeds by name and the day query's rows (``_day_select``), in one
+    query: every feed outer-joined to its occurrences of the day."""
+    rank: dict[Feed, int] = {}
+    rows = []
+    for feed, occ, entry_id, feed_rank in db.session.execute(
+        _feeds_and_day_select(), _day_params(user_id, day, tz)
+    ):
+        rank[feed] = feed_rank
+        if occ is not None:
+            rows.append((occ, entry_id))
+    return sorted(rank, key=rank.__getitem__), rows
+
+
+@functools.cache
+def _feeds_and_day_select() -> sa.Select[Any]:
+    """The user's feeds and ``_day_select`` as one query, built once per process."""
+    # The day query's conditions go into the join's ON: a feed without occurrences
+    # that day (or paused) still gives one row, with no occurrence. The rank keeps
+    # the feeds' order by name in the database's collation.
+    feed_rank = sa.func.dense_rank().over(order_by=(Feed.name, Feed.id))
+    return (
+        sa.select(Feed, Occurrence, _latest_entry(), feed_rank)
+        .select_from(Feed)
+        .outerjoin(Occurrence, sa.and_(Occurrence.feed_id == Feed.id, *_day_conditions()))
+        .options(so.contains_eager(Occurrence.feed))
+        .where(Feed.user_id == sa.bindparam("user_id"))
+        .order_by(Occurrence.id.is_(None), *_day_order())
+    )
+
+
+def _apply_filters(
+    impulses: list[Impulse], filters: Filters
+) -> tuple[list[Impulse], dict[str, int]]:
+    hidden = {"done": 0, "free": 0, "all_day": 0}
+    visible = []
+    for impulse in impulses:
+        if impulse.state != "new" and not filters.show_done:
+            hidden["done"] += 1
+        elif filters.hide_free and impulse.is_free:
+            hidden["free"] += 1
+        elif filters.hide_all_day and impulse.occurrence.all_day:
+            hidden["all_day"] += 1
+        else:
+            visible.append(impulse)
+    return visible, hidden
+
+
+def day_impulses(user: User, day: date, rules: list[Rule] | None = None) -> list[Impulse]:
+    """Every impulse of the local ``day`` (all states), with suggestions."""
+    tz = timeutil.zone(user.timezone)
+    rows = db.session.execute(_day_select(), _day_params(user.id, day, tz)).all()
+    return _impulses(user.id, [(occ, entry_id) for occ, entry_id in rows], tz, rules)
+
+
+def _impulses(
+    user_id: int,
+    rows: list[tuple[Occurrence, int | None]],
+    tz: ZoneInfo,
+    rules: list[Rule] | None,
+) -> list[Impulse]:
+    occurrences = [row[0] for row in rows]
+    suggestions = suggest_for(user_id, occurrences, tz, rules)
+    return [
+        Impulse(occ, suggestions.get(occ.id, NONE), entry_id, zone=tz) for occ, entry_id in rows
+    ]
+
+
+def day_query(user: User, day: date) -> sa.Select[Any]:
+    """(Occurrence, latest entry id) overlapping the local ``day``, feed loaded.
+
+    Timed occurrences overlap [local midnight, next local midnight). All-day
+    ones are stored at UTC midnight of their dates, so they are matched by
+    date, whatever the user's zone. Removed occurrences only stay when tracked.
+    """
+    return _day_select().params(_day_params(user.id, day, timeutil.zone(user.timezone)))
+
+
+def _day_params(user_id: int, day: date, tz: ZoneInfo) -> dict[str, Any]:
+    day_start, day_end = timeutil.day_bounds(day, tz)
+    midnight = datetime.combine(day, time(), tzinfo=UTC)
+    return {
+        "user_id": user_id,
+        "day_start": day_start,
+        "day_end": day_end,
+        "timed_from": day_start - LONGEST_TIMED,
+        "midnight": midnight,
+        "all_day_from": midnight - LONGEST_ALL_DAY,
+    }
+
+
+@functools.cache
+def _day_select() -> sa.Select[Any]:
+    """The day query with bound parameters (``_day_params``), built once per process:
+    building it and its SQL cache key cost more than running it."""
+    return (
+        sa.select(Occurrence, _latest_entry())
+        .join(Occurrence.feed)
+        .options(so.contains_eager(Occurrence.feed))
+        .where(*_day_conditions())
+        .order_by(*_day_order())
+    )
+
+
+def _day_order() -> tuple[Any, ...]:
+    return (Occurrence.all_day.desc(), Occurrence.start, Occurrence.summary, Occurrence.id)
+
+
+def _latest_entry() -> Any:
+    return (
+        sa.select(sa.func.max(TimeEntry.id))
+        .where(TimeEntry.occurrence_id == Occurrence.id)
+        .correlate(Occurrence)
+        .scalar_subquery()
+    )
+
+
+def _day_conditions() -> tuple[Any, ...]:
+    """The day query's conditions on an occurrence (joined with its feed)."""
+    day_start: sa.BindParameter[Any] = sa.bindparam("day_start")
+    day_end: sa.BindParameter[Any] = sa.bindparam("day_end")
+    midnight: sa.BindParameter[Any] = sa.bindparam("midnight")
+    timed = sa.and_(
+        Occurrence.all_day.is_(False),
+        Occurrence.start < day_end,
+        Occurrence.start >= sa.bindparam("timed_from"),
+        sa.or_(Occurrence.end > day_start, Occurrence.start >= day_start),
+    )
+    all_day = sa.and_(
+        Occurrence.all_day.is_(True),
+        Occurrence.start <= midnight,
+        Occurrence.start >= sa.bindparam("all_day_from"),
+        Occurrence.end > midnight,
+    )
+    return (
+        Occurrence.user_id == sa.bindparam("user_id"),
+        Feed.paused.is_(False),
+        sa.or_(timed, all_day),
+        sa.or_(Occurrence.removed_at.is_(None), Occurrence.state == "tracked"),
+    )
+
+
+def load_impulse(user: User, occ: Occurrence) -> Impulse:
+    """One impulse, for a row re-rendered after an action."""
+    tz = timeutil.zone(user.timezone)
+    changed = db.session.scalar(
+        sa.select(sa.func.max(TimeEntry.id)).where(
+            TimeEntry.occurrence_id == occ.id, TimeEntry.source_change.is_not(None)
+        )
+    )
+    return Impulse(occ, suggest(user.id, occ, tz), latest_entry_id(occ), changed, zone=tz)
