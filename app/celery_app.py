@@ -21,7 +21,6 @@ again.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -85,23 +84,34 @@ celery = Celery("timepulse")
 _configure(celery)
 
 
-@functools.cache
-def _flask_app() -> Flask:
-    """The worker process's Flask app, built on first use (never at import)."""
-    from app import create_app
+_app: list[Flask] = []  # this process's Flask app, once built
+_app_lock = threading.Lock()
 
-    # TIMEPULSE_LEASE_SECONDS and TIMEPULSE_CLAIM_SECONDS come from load_config,
-    # from the same environment _configure read at import.
-    return create_app({"TIMEPULSE_SCHEDULER": False})
+
+def _flask_app() -> Flask:
+    """The worker process's Flask app, built on first use (never at import).
+
+    Locked: with ``--pool threads`` the first tasks arrive on several threads
+    at once, and each app would bring its own engine and connection pool.
+    """
+    if not _app:
+        with _app_lock:
+            if not _app:
+                from app import create_app
+
+                # TIMEPULSE_LEASE_SECONDS and TIMEPULSE_CLAIM_SECONDS come from
+                # load_config, from the same environment _configure read at import.
+                _app.append(create_app({"TIMEPULSE_SCHEDULER": False}))
+    return _app[0]
 
 
 @worker_process_init.connect
 def _forget_inherited_connections(**_: Any) -> None:
     """A forked pool process must not share its parent's database sockets."""
-    if _flask_app.cache_info().currsize:
+    if _app:
         from app.extensions import db
 
-        with _flask_app().app_context():
+        with _app[0].app_context():
             db.engine.dispose(close=False)
 
 

@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -267,14 +267,33 @@ class Cycle:
     mode: str
     feeds: int
     seconds: float
-    cores_busy: float
+    # CPU of the machine and of each part (REFRESHING, the database servers,
+    # the feed server) over the cycle: unlike wall time, a part's CPU-seconds
+    # are not inflated by whatever else the machine runs.
+    meter: services.CpuMeter
     samples: list[Sample] = field(default_factory=list)
     naive_cpu_ms: float | None = None
     naive_statements: float | None = None
     note: str = ""
-    # CPU-seconds the refreshing processes used in the cycle: unlike wall
-    # time, not inflated by whatever else the machine runs.
-    refresh_cpu: float = 0.0
+
+    @property
+    def refresh_cpu(self) -> float:
+        return self.meter.used.get(REFRESHING, 0.0)
+
+
+REFRESHING = "refreshing"
+DATABASES = "PostgreSQL + Redis"
+FEED_SERVER = "feed server (stands in for Exchange)"
+
+
+def cpu_meter(refreshing: Callable[[], Iterable[int]], server: Server) -> services.CpuMeter:
+    return services.CpuMeter(
+        {
+            REFRESHING: refreshing,
+            DATABASES: lambda: services.pids_named("postgres", "redis-server"),
+            FEED_SERVER: lambda: services.process_tree(server.pid),
+        }
+    )
 
 
 class StatementCounter:
@@ -299,7 +318,7 @@ class StatementCounter:
         return int(getattr(self.local, "n", 0))
 
 
-def run_embedded(app: Flask, mode: str, ids: dict[int, str]) -> Cycle:
+def run_embedded(app: Flask, mode: str, server: Server, ids: dict[int, str]) -> Cycle:
     """The embedded thread's loop (claim a batch, refresh each), timed per feed."""
     from app.extensions import db
     from app.models import utcnow
@@ -309,8 +328,7 @@ def run_embedded(app: Flask, mode: str, ids: dict[int, str]) -> Cycle:
     samples: list[Sample] = []
     with app.app_context():
         counter = StatementCounter(db.engine)
-        meter = services.CpuMeter().start()
-        cpu = services.process_cpu_seconds(os.getpid())
+        meter = cpu_meter(lambda: [os.getpid()], server).start()
         started = time.perf_counter()
         with counter:
             while ids_now := claim_due_feed_ids(BATCH, utcnow()):
@@ -325,14 +343,10 @@ def run_embedded(app: Flask, mode: str, ids: dict[int, str]) -> Cycle:
                 db.session.remove()
         seconds = time.perf_counter() - started
         meter.stop()
-        cpu = services.process_cpu_seconds(os.getpid()) - cpu
         naive_cpu, naive_statements = _naive(
             app, counter, [i for i, k in ids.items() if k == "304"][:20]
         )
-    return Cycle(
-        mode, len(ids), seconds, meter.cores_busy, samples, naive_cpu, naive_statements,
-        refresh_cpu=cpu,
-    )  # fmt: skip
+    return Cycle(mode, len(ids), seconds, meter, samples, naive_cpu, naive_statements)
 
 
 def _timed(counter: StatementCounter, kind: str, refresh: Callable[[], Any]) -> Sample:
@@ -366,16 +380,15 @@ def _naive(app: Flask, counter: StatementCounter, feed_ids: list[int]) -> tuple[
     )
 
 
-def run_celery(
-    app: Flask, url: str, server: Server, ids: dict[int, str], concurrency: int
-) -> Cycle:
-    """Beat's tick sent once to ``concurrency`` pool processes; done when every feed has a run."""
+def run_celery(app: Flask, url: str, server: Server, ids: dict[int, str], pool: Pool) -> Cycle:
+    """Beat's tick sent once to the workers; done when every feed has a sync run."""
     from app.celery_app import celery, enqueue_due_feeds
     from app.extensions import db
-    from app.heartbeat import KEY
     from app.models import SyncRun
 
     services.flush_redis()
+    # This process sends the tick and pings the workers through the same broker.
+    celery.conf.broker_url = services.REDIS_URL
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV")}
     env |= {
         "DATABASE_URL": url,
@@ -389,14 +402,13 @@ def run_celery(
     import redis
 
     client = redis.Redis.from_url(services.REDIS_URL)
-    with services.celery_worker(env, concurrency) as worker:
-        if not services.wait_until(lambda: client.exists(KEY), 60):
-            raise RuntimeError("the Celery worker did not start")
-        _warm_up(celery, client)
+    with services.celery_workers(env, pool.processes, pool.kind, pool.concurrency) as workers:
+        _warm_up(celery, client, len(workers), pool.processes * pool.concurrency)
+
         with app.app_context():
             cycle_start = datetime.now(UTC)
-            cpu = sum(services.process_cpu_seconds(p) for p in _children(worker.pid))
-            meter = services.CpuMeter().start()
+            pids = lambda: [p for w in workers for p in services.process_tree(w.pid)]  # noqa: E731
+            meter = cpu_meter(pids, server).start()
             started = time.perf_counter()
             with celery.connection_for_write(services.REDIS_URL) as conn:
                 enqueue_due_feeds.apply_async(connection=conn)
@@ -413,7 +425,6 @@ def run_celery(
                 raise RuntimeError("the cycle did not finish in 10 minutes")
             seconds = time.perf_counter() - started
             meter.stop()
-            cpu = sum(services.process_cpu_seconds(p) for p in _children(worker.pid)) - cpu
             runs = db.session.execute(
                 sa.select(SyncRun.feed_id, SyncRun.outcome, SyncRun.duration_ms).where(
                     SyncRun.feed_id.in_(list(ids)), SyncRun.started_at >= cycle_start
@@ -423,29 +434,41 @@ def run_celery(
     client.close()
     samples = [Sample(ids[f], outcome, None, ms, None) for f, outcome, ms in runs]
     note = "per-refresh CPU is not visible across processes; wall times come from sync runs"
-    name = f"celery -c {concurrency}"
-    return Cycle(name, len(ids), seconds, meter.cores_busy, samples, note=note, refresh_cpu=cpu)
+    return Cycle(f"celery, {pool}", len(ids), seconds, meter, samples, note=note)
 
 
-def _warm_up(celery: Any, client: Any) -> None:
-    """Refresh a feed that does not exist (skipped at once) in each pool process first,
-    so every process has built its app before the clock runs; claims nothing."""
+@dataclass(frozen=True)
+class Pool:
+    """How the Celery workers run: ``kind`` is Celery's ``--pool``."""
+
+    kind: str
+    processes: int
+    concurrency: int
+
+    def __str__(self) -> str:
+        if self.kind == "prefork":
+            return f"1 worker --pool prefork -c {self.concurrency} ({self.concurrency} processes)"
+        return f"{self.processes} worker processes × --pool {self.kind} -c {self.concurrency}"
+
+
+def _warm_up(celery: Any, client: Any, workers: int, slots: int) -> None:
+    """Wait until every worker answers, then refresh a feed that does not exist
+    (skipped at once) in every slot, so each process has built its app before
+    the clock runs; claims nothing."""
     from app.celery_app import refresh_feed_task
+    from app.heartbeat import KEY
 
+    if not services.wait_until(lambda: client.exists(KEY), 60):
+        raise RuntimeError("the Celery worker did not start")
+    answers = lambda: celery.control.ping(timeout=0.5) or []  # noqa: E731
+    if not services.wait_until(lambda: len(answers()) >= workers, 60):
+        raise RuntimeError("not every Celery worker answered")
     with celery.connection_for_write(services.REDIS_URL) as conn:
-        for _ in range(8):
+        for _ in range(4 * slots):
             refresh_feed_task.apply_async(args=[0], connection=conn)
     settled = lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0  # noqa: E731
     if not services.wait_until(settled, 60):
         raise RuntimeError("the Celery worker did not take its warm-up tasks")
-
-
-def _children(pid: int) -> Iterator[int]:
-    yield pid
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        for child in children:
-            yield from _children(int(child))
 
 
 # --- report ----------------------------------------------------------------------------
@@ -460,13 +483,15 @@ def report(cycle: Cycle) -> None:
     rate = cycle.feeds / cycle.seconds
     print(f"\n== {cycle.mode}: {cycle.feeds} feeds in {cycle.seconds:.1f} s = {rate:.1f} feeds/s")
     per_core = cycle.feeds / cycle.refresh_cpu if cycle.refresh_cpu else float("nan")
-    busy = cycle.refresh_cpu / cycle.seconds
-    print(f"   refreshing used {cycle.refresh_cpu:.1f} CPU-s ({busy:.2f}"
-          f" cores on average; the machine, with everything else on it: {cycle.cores_busy:.2f}"
-          f" of {cores})")  # fmt: skip
+    meter = cycle.meter
+    parts = ", ".join(f"{name} {meter.cores(name):.2f}" for name in meter.groups)
+    rest = meter.cores_busy - sum(meter.cores(name) for name in meter.groups)
+    print(f"   cores busy over the cycle: {parts}, everything else {max(rest, 0.0):.2f}"
+          f" = the machine {meter.cores_busy:.2f} of {cores}")  # fmt: skip
     print(
-        f"   = {per_core:.0f} feeds per CPU-second: {per_core * 900:,.0f} feeds per core"
-        " at a 15-minute interval (CPU-bound; slow feeds only add waiting)"
+        f"   refreshing used {cycle.refresh_cpu:.1f} CPU-s = {per_core:.0f} feeds per CPU-second:"
+        f" {per_core * 900:,.0f} feeds per core at a 15-minute interval"
+        " (CPU-bound; slow feeds only add waiting)"
     )
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in cycle.samples:
@@ -517,8 +542,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--events", type=int, default=400, help="events per calendar")
-    parser.add_argument("--modes", default="embedded,celery", help="embedded, embedded-pg, celery")
-    parser.add_argument("--concurrency", type=int, default=2, help="Celery pool processes")
+    parser.add_argument(
+        "--modes",
+        default="embedded,celery,celery-prefork",
+        help="embedded, embedded-pg, celery (threads), celery-prefork",
+    )
+    parser.add_argument("--processes", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker process")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     kinds = feed_kinds(args.feeds)
@@ -529,12 +559,12 @@ def main() -> None:
     os.environ["REQUESTS_CA_BUNDLE"] = server.ca_bundle
     try:
         for mode in modes:
-            report(_run_mode(mode, server, kinds, args.concurrency))
+            report(_run_mode(mode, server, kinds, args.processes, args.threads))
     finally:
         shutdown()
 
 
-def _run_mode(mode: str, server: Server, kinds: list[str], concurrency: int) -> Cycle:
+def _run_mode(mode: str, server: Server, kinds: list[str], processes: int, threads: int) -> Cycle:
     instance = Path(tempfile.mkdtemp(prefix=f"bench-{mode}-"))
     database = (
         services.sqlite_database(instance)
@@ -547,8 +577,10 @@ def _run_mode(mode: str, server: Server, kinds: list[str], concurrency: int) -> 
         ids = prepare(app, mode, server, kinds)
         print(f"\n[{mode}] prepared {len(ids)} feeds in {time.perf_counter() - started:.1f} s")
         if mode == "celery":
-            return run_celery(app, url, server, ids, concurrency)
-        return run_embedded(app, mode, ids)
+            return run_celery(app, url, server, ids, Pool("threads", processes, threads))
+        if mode == "celery-prefork":
+            return run_celery(app, url, server, ids, Pool("prefork", 1, processes))
+        return run_embedded(app, mode, server, ids)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -82,37 +82,69 @@ def flush_redis(url: str = REDIS_URL) -> None:
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subprocess.Popen[bytes]]:
-    """``celery -A app.celery_app worker`` in its own process group; stopped on exit."""
+def celery_workers(
+    env: dict[str, str], processes: int = 2, pool: str = "threads", concurrency: int = 8
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``processes`` × ``celery -A app.celery_app worker --pool POOL -c CONCURRENCY``.
+
+    Each in its own process group, stopped on exit. With ``pool="prefork"``
+    one worker is started whose ``concurrency`` pool processes do the work.
+    """
     # Kept after the run for a look when something went wrong.
     log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)  # noqa: SIM115
-    command = [
-        sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--pool=prefork",
-        "-c", str(concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        yield process
+        for n in range(1 if pool == "prefork" else processes):
+            command = [
+                sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
+                f"--pool={pool}", "-c", str(concurrency), "-n", f"bench{n}@%h",
+                "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+            ]  # fmt: skip
+            started.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
+            )
+        yield started
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         log.close()
+
+
+def process_tree(pid: int) -> Iterator[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    yield pid
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            yield from process_tree(int(child))
 
 
 @dataclass
 class CpuMeter:
-    """Whole-machine CPU use between ``start`` and ``stop`` (from /proc/stat)."""
+    """CPU use between ``start`` and ``stop``: the whole machine (/proc/stat)
+    and, for each named group of processes, the CPU-seconds its processes used."""
 
+    groups: dict[str, Callable[[], Iterable[int]]] = field(default_factory=dict)
     busy: float = 0.0
     total: float = 0.0
+    wall: float = 0.0
+    used: dict[str, float] = field(default_factory=dict)  # group → CPU-seconds
     _start: tuple[float, float] = (0.0, 0.0)
+    _started: float = 0.0
+    _before: dict[str, dict[int, float]] = field(default_factory=dict)
 
     @staticmethod
     def _read() -> tuple[float, float]:
@@ -120,25 +152,58 @@ class CpuMeter:
         idle = fields[3] + fields[4]  # idle + iowait
         return sum(fields) - idle, sum(fields)
 
+    def _snapshot(self) -> dict[str, dict[int, float]]:
+        snapshot: dict[str, dict[int, float]] = {}
+        for name, pids in self.groups.items():
+            snapshot[name] = {}
+            for pid in pids():
+                with contextlib.suppress(OSError):  # gone meanwhile
+                    snapshot[name][pid] = process_cpu_seconds(pid)
+        return snapshot
+
     def start(self) -> CpuMeter:
+        self._before = self._snapshot()
         self._start = self._read()
+        self._started = time.perf_counter()
         return self
 
     def stop(self) -> CpuMeter:
         busy, total = self._read()
+        self.wall = time.perf_counter() - self._started
         self.busy, self.total = busy - self._start[0], total - self._start[1]
+        after = self._snapshot()
+        for name, cpu in after.items():
+            before = self._before.get(name, {})
+            # A process started meanwhile counts from zero; one that ended is lost
+            # (small: the pools keep their processes and connections for the run).
+            self.used[name] = sum(seconds - before.get(pid, 0.0) for pid, seconds in cpu.items())
         return self
 
     @property
     def cores_busy(self) -> float:
-        """Average number of busy cores over the interval."""
+        """Average number of busy cores of the whole machine over the interval."""
         return (os.cpu_count() or 1) * self.busy / self.total if self.total else 0.0
+
+    def cores(self, group: str) -> float:
+        """Average number of cores ``group`` kept busy over the interval."""
+        return self.used.get(group, 0.0) / self.wall if self.wall else 0.0
 
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (float(fields[11]) + float(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(*names: str) -> list[int]:
+    """Processes whose command name is one of ``names`` (e.g. the database servers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in names:
+                    found.append(int(entry.name))
+    return found
 
 
 def wait_until(condition: object, timeout: float, step: float = 0.1) -> bool:

@@ -145,7 +145,14 @@ def _queue_settled(redis_url: str) -> bool:
         client.close()
 
 
+# The deployment guide's two ways to run a worker: pool processes, or one
+# process per core with threads that overlap the waiting on slow feeds.
+POOLS = {"prefork": (), "thread": ("--pool=threads", "-c", "8")}
+
+
+@pytest.mark.parametrize("pool", list(POOLS))
 def test_worker_refreshes_feeds_and_tasks_carry_only_ids(
+    pool: str,
     scale_app: Flask,
     add_feed: Callable[[str], int],
     feed_server: FeedServer,
@@ -169,10 +176,11 @@ def test_worker_refreshes_feeds_and_tasks_carry_only_ids(
     assert all(body[0] == [body[0][0]] and body[1] == {} for body in bodies)
     assert not any(TOKEN.encode() in m or b"https://" in m for m in raw)
 
-    worker = start_worker("a", worker_env)
+    worker = start_worker("a", worker_env, *POOLS[pool])
     wait_for(
         lambda: all(_runs(scale_app, i) == ["ok"] for i in ids), 60, "four refreshes", [worker]
     )
+    assert f"concurrency: {2 if pool == 'prefork' else 8} ({pool})" in worker.log_tail(200)
     assert [_occurrences(scale_app, i) for i in ids] == [len(EVENTS)] * 4
 
     # The web's health check sees the worker's heartbeat.
