@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,8 @@ __all__ = ["ParsedFeed", "body_fingerprint", "expand", "inspect_calendar", "read
 # it would make every poll look like a change. LAST-MODIFIED is kept: it moves
 # only when an event really changes. Continuation lines of a folded DTSTAMP
 # go with it.
-_VOLATILE = re.compile(rb"(?im)^DTSTAMP[;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?")
+_DTSTAMP_LINE = rb"DTSTAMP[;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?"
+_VOLATILE = re.compile(rb"(?im)^" + _DTSTAMP_LINE)
 
 
 def read_calendar(data: bytes) -> ParsedFeed:
@@ -74,30 +74,25 @@ def inspect_calendar(
 def body_fingerprint(data: bytes) -> str:
     """SHA-256 of the body without its DTSTAMP lines: equal for an unchanged feed.
 
-    Hashes exactly what ``_VOLATILE.sub(b"", data)`` leaves (the stored
-    fingerprints stay valid), but finds the lines with ``bytes.find``: the
-    case-insensitive, line-anchored pattern tries a match at every byte,
-    which cost more than the rest of an unchanged refresh of a 700 KiB feed.
+    For a body whose DTSTAMP lines are spelled in capitals (every publisher
+    we know of) this is the hash of what ``_VOLATILE.sub(b"", data)`` leaves,
+    so fingerprints stored before stay valid. It only ever leaves *more* in
+    than ``_VOLATILE`` would (a lower-case ``dtstamp``, a DTSTAMP line right
+    after another one): such a body may look changed when it is not, which
+    costs one parse, but a body that really changed never looks unchanged.
     """
-    digest = hashlib.sha256()
-    kept = 0
-    for start, end in _volatile_spans(data):
-        digest.update(data[kept:start])
-        kept = end
-    digest.update(data[kept:])
-    return digest.hexdigest()
+    if data.startswith(b"DTSTAMP"):  # not a calendar, but hash it the same way
+        first = _VOLATILE_AT.match(data)
+        data = data[first.end() :] if first else data
+    # One pass in C (a literal prefix the regex engine searches for quickly),
+    # then one hash: the case-insensitive, line-anchored ``_VOLATILE`` tries a
+    # match at every byte and cost more than the rest of an unchanged refresh.
+    return hashlib.sha256(_VOLATILE_LINE.sub(b"\n", data)).hexdigest()
 
 
-# ``_VOLATILE`` without its line anchor and case folding, run over the
-# lowered body: a literal prefix the regex engine can search for. A match
-# not at a line start is skipped; it can never hide one that is, since a line
-# inside a match is a folded line and starts with a space or a tab.
-_VOLATILE_LOWERED = re.compile(rb"dtstamp[;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?")
-
-
-def _volatile_spans(data: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each match of ``_VOLATILE`` in ``data``, in order."""
-    for found in _VOLATILE_LOWERED.finditer(data.lower()):
-        start = found.start()
-        if start == 0 or data[start - 1] == 0x0A:
-            yield start, found.end()
+# A DTSTAMP line (with its folded continuation lines and its line break)
+# together with the line break before it, which the substitution puts back.
+# A DTSTAMP line directly after another one keeps its own: its line break was
+# taken by the first match (kept in the hash: safe, and never seen in practice).
+_VOLATILE_LINE = re.compile(rb"\n" + _DTSTAMP_LINE)
+_VOLATILE_AT = re.compile(_DTSTAMP_LINE)
