@@ -21,19 +21,28 @@ EventStatus = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
 class FetchResult:
     """What the guarded fetch brought back.
 
-    ``body`` is empty and ``not_modified`` true for a 304. ``sha256`` is the
-    hash of the raw body (None for a 304). No URL is kept here on purpose:
-    the URL is a secret and results end up in logs and sync records.
+    ``body`` is empty and ``not_modified`` true for a 304. No URL is kept
+    here on purpose: the URL is a secret and results end up in logs and sync
+    records.
     """
 
     status: int
     body: bytes
-    sha256: str | None
     etag: str | None
     last_modified: str | None
     content_type: str | None
     not_modified: bool
     elapsed: float
+
+    @property
+    def sha256(self) -> str | None:
+        """Hash of the raw body (None for a 304).
+
+        Computed when asked for: a refresh compares ``body_fingerprint``
+        instead, and hashing a large body on every fetch cost as much as
+        the rest of an unchanged refresh's fetch.
+        """
+        return None if self.not_modified else hashlib.sha256(self.body).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

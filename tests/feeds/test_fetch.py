@@ -8,7 +8,9 @@ no connection is attempted. Only loopback is ever contacted: the
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import hashlib
 import ipaddress
 import logging
 import socket
@@ -273,6 +275,24 @@ def test_fetch_returns_body_hash_and_validators(feed_server: FeedServer) -> None
     assert (result.etag, result.last_modified) == ('"v1"', modified)
     assert result.content_type == "text/calendar; charset=utf-8"
     assert result.elapsed > 0
+
+
+def test_body_hash_is_computed_only_when_asked_for(feed_server: FeedServer) -> None:
+    feed_server.route("/c.ics", body=ICS)
+    result = fetch_feed(feed_server.url("/c.ics"), policy=local_policy())
+    assert "sha256" not in {f.name for f in dataclasses.fields(result)}
+    assert result.sha256 == hashlib.sha256(ICS.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("encoding", [None, "identity", "gzip"])
+def test_a_large_body_arrives_whole_in_many_reads(
+    feed_server: FeedServer, encoding: str | None
+) -> None:
+    # Far more than one network read (a TLS record is at most 16 KiB).
+    big = ICS.replace("SUMMARY:Standup", "SUMMARY:" + "Stand-up ".join(map(str, range(60_000))))
+    headers = {"Content-Encoding": "identity"} if encoding == "identity" else None
+    feed_server.route("/c.ics", body=big, gzip=encoding == "gzip", headers=headers)
+    assert fetch_feed(feed_server.url("/c.ics"), policy=local_policy()).body == big.encode()
 
 
 def test_fetch_sends_browser_like_headers(feed_server: FeedServer) -> None:
