@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -30,6 +31,9 @@ from app.config import instance_secret
 from app.models import Feed
 
 _EXTENSION = "timepulse.feed_cipher"
+# Decrypted links a cipher keeps (a few MB at most): more than the feeds one
+# process refreshes in a cycle on any installation we plan for.
+DECRYPTED_KEPT = 20_000
 
 
 class FeedKeyError(RuntimeError):
@@ -52,18 +56,35 @@ class FeedCipher:
             ) from exc
         raw = fingerprint_key.encode() if isinstance(fingerprint_key, str) else fingerprint_key
         self._fingerprint_key = raw
+        # Token → URL for tokens this cipher decrypted before. Every refresh
+        # decrypts its feed's link, and verifying and decrypting a Fernet
+        # token cost a noticeable part of a refresh that ends with "unchanged";
+        # the result can never differ for the same token under the same keys
+        # (a new key list means a new cipher). The URLs stay in this process's
+        # memory, where each refresh puts them anyway; nothing here is logged.
+        self._decrypted: dict[bytes, str] = {}
+        self._decrypted_lock = threading.Lock()
 
     def encrypt(self, url: str) -> bytes:
         return self._fernet.encrypt(url.encode())
 
     def decrypt(self, token: bytes) -> str:
+        token = bytes(token)
+        url = self._decrypted.get(token)
+        if url is not None:
+            return url
         try:
-            return self._fernet.decrypt(bytes(token)).decode()
+            url = self._fernet.decrypt(token).decode()
         except InvalidToken:
             # Never chain the library error: keep the message free of the token.
             raise FeedKeyError(
                 "a feed link cannot be decrypted with the configured TIMEPULSE_FEED_KEY"
             ) from None
+        with self._decrypted_lock:
+            if len(self._decrypted) >= DECRYPTED_KEPT:
+                del self._decrypted[next(iter(self._decrypted))]  # the oldest
+            self._decrypted[token] = url
+        return url
 
     def rotate(self, token: bytes) -> bytes:
         """The same URL encrypted under the first (newest) key."""

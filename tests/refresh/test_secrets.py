@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from flask.testing import FlaskClient
 
 from app.models import Feed, SyncRun
@@ -103,6 +103,53 @@ def test_key_rotation_keeps_links_readable_and_duplicates_found(
 def test_bad_key_configuration_is_explained() -> None:
     with pytest.raises(FeedKeyError, match="Fernet keys"):
         FeedCipher(["not-a-key"], "k")
+
+
+@pytest.fixture
+def fernet_decryptions(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every token the Fernet layer itself verifies and decrypts."""
+    seen: list[bytes] = []
+    decrypt = MultiFernet.decrypt
+
+    def counting(self: MultiFernet, token: bytes, ttl: int | None = None) -> bytes:
+        seen.append(token)
+        return decrypt(self, token, ttl)
+
+    monkeypatch.setattr(MultiFernet, "decrypt", counting)
+    return seen
+
+
+def test_a_link_is_decrypted_once_per_cipher(fernet_decryptions: list[bytes]) -> None:
+    cipher = FeedCipher([Fernet.generate_key()], "k")
+    token = cipher.encrypt("https://example.com/a.ics")
+    assert [cipher.decrypt(token) for _ in range(3)] == ["https://example.com/a.ics"] * 3
+    assert cipher.decrypt(memoryview(token)) == "https://example.com/a.ics"
+    assert fernet_decryptions == [token]
+    other = FeedCipher([Fernet.generate_key()], "k")
+    with pytest.raises(FeedKeyError):  # another cipher's keys never see the result
+        other.decrypt(token)
+
+
+def test_a_bad_token_fails_every_time(fernet_decryptions: list[bytes]) -> None:
+    cipher = FeedCipher([Fernet.generate_key()], "k")
+    bad = FeedCipher([Fernet.generate_key()], "k").encrypt("https://example.com/a.ics")
+    for _ in range(2):
+        with pytest.raises(FeedKeyError):
+            cipher.decrypt(bad)
+    assert fernet_decryptions == [bad, bad]
+
+
+def test_decrypted_links_kept_are_bounded(
+    monkeypatch: pytest.MonkeyPatch, fernet_decryptions: list[bytes]
+) -> None:
+    monkeypatch.setattr("app.refresh.secrets.DECRYPTED_KEPT", 2)
+    cipher = FeedCipher([Fernet.generate_key()], "k")
+    tokens = [cipher.encrypt(f"https://example.com/{n}.ics") for n in range(3)]
+    for token in tokens:
+        cipher.decrypt(token)
+    assert cipher.decrypt(tokens[2]) == "https://example.com/2.ics"  # kept
+    assert cipher.decrypt(tokens[0]) == "https://example.com/0.ics"  # the oldest went
+    assert fernet_decryptions == [*tokens, tokens[0]]
 
 
 @pytest.mark.parametrize(
