@@ -77,8 +77,16 @@ def _pending_select(limit: int) -> sa.Select[tuple[TimeEntry]]:
     return (
         sa.select(TimeEntry)
         .options(
-            so.joinedload(TimeEntry.occurrence).joinedload(Occurrence.feed),
-            so.joinedload(TimeEntry.project),
+            # Only what ``describe_change`` compares: neither the event's feed
+            # (most of its columns are sync state) nor the entry's project is shown.
+            so.joinedload(TimeEntry.occurrence).load_only(
+                Occurrence.start,
+                Occurrence.end,
+                Occurrence.all_day,
+                Occurrence.status,
+                Occurrence.summary,
+                Occurrence.location,
+            )
         )
         .where(TimeEntry.user_id == sa.bindparam("user_id"), TimeEntry.source_change.is_not(None))
         .order_by(TimeEntry.start.desc())

@@ -33,6 +33,24 @@ from app.models import Feed, Occurrence, Rule, TimeEntry, User
 LONGEST_TIMED = timedelta(days=2)
 LONGEST_ALL_DAY = timedelta(days=31)
 
+# What the panel reads of a feed and of an occurrence (rules and suggestions
+# included); the rest (a description, sync state) stays unloaded.
+PANEL_FEED_COLUMNS = (Feed.name, Feed.colour, Feed.paused, Feed.detail_level)
+PANEL_OCCURRENCE_COLUMNS = (
+    Occurrence.feed_id,
+    Occurrence.uid,
+    Occurrence.start,
+    Occurrence.end,
+    Occurrence.all_day,
+    Occurrence.summary,
+    Occurrence.location,
+    Occurrence.organizer,
+    Occurrence.busy_status,
+    Occurrence.status,
+    Occurrence.state,
+    Occurrence.removed_at,
+)
+
 BUSY_LABELS = {
     "BUSY": "busy",
     "TENTATIVE": "tentative",
@@ -209,7 +227,13 @@ def _feeds_and_day_select() -> sa.Select[Any]:
         sa.select(Feed, Occurrence, _latest_entry(), feed_rank)
         .select_from(Feed)
         .outerjoin(Occurrence, sa.and_(Occurrence.feed_id == Feed.id, *_day_conditions()))
-        .options(so.contains_eager(Occurrence.feed))
+        .options(
+            # Only what the panel shows and suggests from: every row repeats its
+            # feed, and a feed's sync state (JSON included) is most of its columns.
+            so.contains_eager(Occurrence.feed).load_only(*PANEL_FEED_COLUMNS),
+            so.load_only(*PANEL_FEED_COLUMNS),
+            so.load_only(*PANEL_OCCURRENCE_COLUMNS),
+        )
         .where(Feed.user_id == sa.bindparam("user_id"))
         .order_by(Occurrence.id.is_(None), *_day_order())
     )
