@@ -220,7 +220,9 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     No ORM object: the values are what ``_succeeded`` and ``_finish`` would
     set on a loaded feed (an ORM flush writes only the changed columns; the
     row ends up the same). The sync run counts the active occurrences in its
-    own INSERT and returns the count.
+    own INSERT and returns the count. The statements go through a plain
+    connection rather than the session: the session's bookkeeping for a
+    transaction cost as much as the two statements themselves.
     """
     params = _success_values(run, fetched, feed.refresh_interval)
     optional = []
@@ -234,11 +236,10 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     params["progress"] = "done"
     params = {f"p_{name}": value for name, value in params.items()}
     params |= {"p_id": run.feed_id, "p_owner": run.owner[:64]}
+    # The session wrote nothing since the lease; end the read the stale check
+    # may have made through it, which must not outlive the writes below.
+    run.session.rollback()
     duration = run.elapsed_ms()
-    updated = run.session.execute(_unchanged_update(tuple(optional)), params)
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
-        # What the ORM flush raised when the feed vanished under the refresh.
-        raise so.exc.StaleDataError("feed row is gone")
     run_values = {
         "p_feed_id": run.feed_id,
         "p_started_at": run.now,
@@ -246,10 +247,16 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
         "p_http_status": fetched.status,
         "p_bytes": len(fetched.body),
     }
-    unchanged = run.session.execute(_UNCHANGED_RUN, run_values).scalar_one()
-    if random.randrange(PRUNE_UNCHANGED_EVERY) == 0:
-        _prune_history(run.session, run.feed_id)
-    run.session.commit()
+    # Leaving the block without the commit (an error) rolls both statements back.
+    with _engine(run.session).connect() as connection:
+        updated = connection.execute(_unchanged_update(tuple(optional)), params)
+        if updated.rowcount != 1:
+            # What the ORM flush raised when the feed vanished under the refresh.
+            raise so.exc.StaleDataError("feed row is gone")
+        unchanged = connection.execute(_UNCHANGED_RUN, run_values).scalar_one()
+        if random.randrange(PRUNE_UNCHANGED_EVERY) == 0:
+            _prune_history(connection, run.feed_id)
+        connection.commit()
     run.released = True
     counts = Counts(unchanged=int(unchanged))
     result = RefreshResult(run.feed_id, "unchanged", counts, fetched.status, None, None, duration)
@@ -493,7 +500,7 @@ def _finish(
     return result
 
 
-def _prune_history(session: so.Session, feed_id: int) -> None:
+def _prune_history(session: so.Session | sa.Connection, feed_id: int) -> None:
     """Keep the feed's newest KEEP_SYNC_RUNS runs; one DELETE (nothing when fewer)."""
     cutoff = (
         sa.select(SyncRun.id)
@@ -511,6 +518,12 @@ def _prune_history(session: so.Session, feed_id: int) -> None:
 
 
 # --- helpers --------------------------------------------------------------------
+
+
+def _engine(session: so.Session) -> sa.Engine:
+    """The engine the session writes feeds through."""
+    bind = session.get_bind(mapper=Feed)  # type: ignore[arg-type]
+    return bind if isinstance(bind, sa.Engine) else bind.engine
 
 
 def _feed(run: _Run) -> Feed:

@@ -88,6 +88,59 @@ def test_same_body_with_new_dtstamp_is_not_parsed(
     assert len(parses) == 1
 
 
+def test_unchanged_refresh_of_a_quiet_feed_says_stale_and_ends_its_read(
+    app: Any,
+    feed_server: FeedServer,
+    feed_url: str,
+    make_user: Any,
+    make_feed: Any,
+    refresh: Any,
+    query: Any,
+) -> None:
+    # The stale check reads through the session; the unchanged refresh writes
+    # through a connection of its own, so that read must not stay open.
+    from app.extensions import db
+    from app.refresh.refresh import refresh_feed
+
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+    assert refresh(feed_id).outcome == "ok"
+    later = utcnow() + timedelta(days=30)
+
+    with app.app_context():
+        first = refresh_feed(feed_id, worker_id="test", now=later)
+        assert not db.session().in_transaction()
+        second = refresh_feed(feed_id, worker_id="test", now=later + timedelta(minutes=20))
+        db.session.remove()
+
+    assert (first.outcome, second.outcome) == ("unchanged", "unchanged")
+    assert "stale_feed" in [d["code"] for d in feed_value(query, feed_id, "diagnostics")]
+    assert runs(query, feed_id) == [("ok", None), ("unchanged", None), ("unchanged", None)]
+    assert feed_value(query, feed_id, "lease_owner") is None
+
+
+def test_unchanged_refreshes_trim_the_history_too(
+    monkeypatch: pytest.MonkeyPatch,
+    feed_server: FeedServer,
+    feed_url: str,
+    make_user: Any,
+    make_feed: Any,
+    refresh: Any,
+    query: Any,
+) -> None:
+    from app.refresh import refresh as refreshing
+
+    monkeypatch.setattr(refreshing, "KEEP_SYNC_RUNS", 2)
+    monkeypatch.setattr(refreshing, "PRUNE_UNCHANGED_EVERY", 1)  # trim on every one
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+
+    outcomes = [refresh(feed_id).outcome for _ in range(4)]
+
+    assert outcomes == ["ok", "unchanged", "unchanged", "unchanged"]
+    assert runs(query, feed_id) == [("unchanged", None), ("unchanged", None)]
+
+
 @pytest.mark.parametrize(
     ("line", "seconds"),
     [
