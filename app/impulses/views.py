@@ -55,7 +55,9 @@ def _back() -> str:
 
 def _row(occ: Occurrence, message: str, status: int = 200, **extra: Any) -> tuple[Response, int]:
     impulse = load_impulse(current_user, occ)
-    html = render_template("dashboard/_impulse_row.html", impulse=impulse, back=_back(), day=_day())
+    html = render_template(
+        "dashboard/_impulse_rows.html", impulses=[impulse], back=_back(), day=_day()
+    )
     body = {"ok": status < 400, "message": message, "id": occ.id, "state": occ.state}
     return jsonify(body | {"row": html, "entry_id": impulse.entry_id} | extra), status
 
