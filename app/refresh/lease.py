@@ -57,13 +57,28 @@ def take_lease(
     """``acquire_lease`` that also reads ``columns`` of the leased row (None: not leased).
 
     The same conditional UPDATE with ``RETURNING`` (PostgreSQL, SQLite ≥ 3.35):
-    the refresh learns what it needs about the feed without loading it.
+    the refresh learns what it needs about the feed without loading it. When
+    the session has no transaction open (a refresh's usual start) the UPDATE
+    and its commit go through a plain connection: the session's bookkeeping
+    for a transaction cost as much as the statement. Otherwise the caller's
+    pending work is committed with the lease, as ``acquire_lease`` does.
     """
     statement = _taking(progress is not None, columns)
     params = _taking_params(feed_id, owner, now, seconds, progress)
-    row = session.execute(statement, params).first()
-    session.commit()
+    if session.in_transaction():
+        row = session.execute(statement, params).first()
+        session.commit()
+        return row
+    with engine_of(session).connect() as connection:
+        row = connection.execute(statement, params).first()
+        connection.commit()
     return row
+
+
+def engine_of(session: so.Session) -> sa.Engine:
+    """The engine ``session`` reads and writes feeds through."""
+    bind = session.get_bind(mapper=Feed)  # type: ignore[arg-type]
+    return bind if isinstance(bind, sa.Engine) else bind.engine
 
 
 @functools.cache

@@ -42,7 +42,13 @@ from app.refresh.apply import (
     read_report,
     store_report,
 )
-from app.refresh.lease import release_lease, releasing_values, set_progress, take_lease
+from app.refresh.lease import (
+    engine_of,
+    release_lease,
+    releasing_values,
+    set_progress,
+    take_lease,
+)
 from app.refresh.policy import backoff_seconds, clamp_interval, fetch_policy, refresh_window
 from app.refresh.reconcile import Counts, reconcile
 from app.refresh.secrets import feed_cipher
@@ -137,7 +143,7 @@ def refresh_feed(
     raises for feed problems: they are recorded on the feed and its history.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    run = _Run(app, db.session, feed_id, now or utcnow(), time.monotonic(), owner=worker_id)
+    run = _Run(app, db.session(), feed_id, now or utcnow(), time.monotonic(), owner=worker_id)
     seconds = int(app.config.get("TIMEPULSE_LEASE_SECONDS", LEASE_SECONDS))
     leased = take_lease(
         run.session,
@@ -248,7 +254,7 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
         "p_bytes": len(fetched.body),
     }
     # Leaving the block without the commit (an error) rolls both statements back.
-    with _engine(run.session).connect() as connection:
+    with engine_of(run.session).connect() as connection:
         updated = connection.execute(_unchanged_update(tuple(optional)), params)
         if updated.rowcount != 1:
             # What the ORM flush raised when the feed vanished under the refresh.
@@ -518,12 +524,6 @@ def _prune_history(session: so.Session | sa.Connection, feed_id: int) -> None:
 
 
 # --- helpers --------------------------------------------------------------------
-
-
-def _engine(session: so.Session) -> sa.Engine:
-    """The engine the session writes feeds through."""
-    bind = session.get_bind(mapper=Feed)  # type: ignore[arg-type]
-    return bind if isinstance(bind, sa.Engine) else bind.engine
 
 
 def _feed(run: _Run) -> Feed:

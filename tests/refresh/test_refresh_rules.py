@@ -119,6 +119,34 @@ def test_unchanged_refresh_of_a_quiet_feed_says_stale_and_ends_its_read(
     assert feed_value(query, feed_id, "lease_owner") is None
 
 
+def test_refresh_started_with_work_pending_in_the_session_commits_it_with_the_lease(
+    app: Any,
+    feed_server: FeedServer,
+    feed_url: str,
+    make_user: Any,
+    make_feed: Any,
+    refresh: Any,
+    query: Any,
+) -> None:
+    # The lease's UPDATE must not wait behind the caller's own open write to
+    # the same row (SQLite: the database lock; PostgreSQL: the row lock).
+    from app.extensions import db
+    from app.refresh.refresh import refresh_feed
+
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+    assert refresh(feed_id).outcome == "ok"
+
+    with app.app_context():
+        db.session.execute(sa.update(Feed).where(Feed.id == feed_id).values(name="Renamed"))
+        result = refresh_feed(feed_id, worker_id="test")
+        db.session.remove()
+
+    assert result.outcome == "unchanged"
+    assert feed_value(query, feed_id, "name") == "Renamed"
+    assert feed_value(query, feed_id, "lease_owner") is None
+
+
 def test_unchanged_refreshes_trim_the_history_too(
     monkeypatch: pytest.MonkeyPatch,
     feed_server: FeedServer,
