@@ -1,4 +1,5 @@
-"""Database wiring: SQLite pragmas for the embedded default."""
+"""Database wiring: SQLite pragmas for the embedded default, and on
+PostgreSQL, read-only transactions ended with COMMIT so prepared statements last."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine import Connection
 
 from app.extensions import db
 
@@ -20,8 +22,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# psycopg prepares a statement on its fifth use on a connection, and forgets
+# every prepared statement on ROLLBACK (it cannot tell what the rolled-back
+# transaction did to them). Ending each request's session rolls back, so no
+# page ever ran a prepared statement and PostgreSQL planned every query on
+# every view. A transaction that ran nothing but SELECTs ends the same either
+# way, so such a transaction is committed instead; one that wrote anything,
+# or ended in an error, is still rolled back.
+_WROTE = "timepulse_wrote"
+
+
+def _note_writes(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+
+
+def _forget_writes(conn: Connection) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _end_read_only_with_commit(exc: BaseException | None) -> None:
+    session = db.session()
+    if exc is not None or not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        return  # never commit what a view left behind
+    if not session.connection().info.get(_WROTE):
+        session.expire_on_commit = False  # nothing changed; objects stay readable
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "before_cursor_execute", _note_writes)
+            sa.event.listen(engine, "commit", _forget_writes)
+            sa.event.listen(engine, "rollback", _forget_writes)
+            # Runs before Flask-SQLAlchemy's teardown removes the session
+            # (teardown functions run in reverse order of registration).
+            app.teardown_appcontext(_end_read_only_with_commit)
