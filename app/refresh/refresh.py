@@ -243,8 +243,10 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     params = {f"p_{name}": value for name, value in params.items()}
     params |= {"p_id": run.feed_id, "p_owner": run.owner[:64]}
     # The session wrote nothing since the lease; end the read the stale check
-    # may have made through it, which must not outlive the writes below.
-    run.session.rollback()
+    # may have made through it, which must not outlive the writes below. A
+    # COMMIT, not a ROLLBACK: psycopg drops its prepared statements on ROLLBACK.
+    if run.session.in_transaction():
+        run.session.commit()
     duration = run.elapsed_ms()
     run_values = {
         "p_feed_id": run.feed_id,
