@@ -103,4 +103,5 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path, monkeypatch):
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         db.engine.dispose()
