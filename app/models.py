@@ -161,6 +161,14 @@ class Occurrence(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.UniqueConstraint("feed_id", "uid", "recurrence_id", name="uq_occurrences_identity"),
         sa.Index("ix_occurrences_user_start", "user_id", "start"),
+        # Every refresh counts a feed's active occurrences for its sync run;
+        # this answers that from the index alone.
+        sa.Index(
+            "ix_occurrences_active",
+            "feed_id",
+            sqlite_where=sa.text("removed_at IS NULL"),
+            postgresql_where=sa.text("removed_at IS NULL"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
