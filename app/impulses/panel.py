@@ -1,9 +1,10 @@
 """The impulse panel: one day's occurrences from the user's active feeds.
 
 A fixed number of queries however many impulses the day has: the feeds
-with the day's occurrences (each with its latest entry id) in one, the rules
-(unless the caller has them: the dashboard loads them with the projects) and
-the tracking history for suggestions, and the entries whose source changed.
+with the day's occurrences (each with its latest entry id and the latest
+tracked choices of its series and subject, for suggestions) in one, the
+rules (unless the caller has them: the dashboard loads them with the
+projects), and the entries whose source changed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from app.extensions import db
 from app.feeds.catalogue import CATALOGUE
 from app.feeds.catalogue import Entry as CatalogueEntry
 from app.impulses.changes import PendingChange, describe_change, pending_changes
-from app.impulses.suggest import NONE, Suggestion, suggest, suggest_for
+from app.impulses.rules import user_rules
+from app.impulses.suggest import (
+    NONE,
+    Past,
+    Suggestion,
+    choose,
+    latest_choices,
+    suggest,
+    suggest_for,
+)
 from app.impulses.tracking import latest_entry_id
 from app.models import Feed, Occurrence, Rule, TimeEntry, User
 
@@ -183,7 +193,12 @@ def build_panel(user: User, day: date, filters: Filters, rules: list[Rule] | Non
     """
     tz = timeutil.zone(user.timezone)
     feeds, rows = _feeds_and_day(user.id, day, tz)
-    impulses = _impulses(user.id, rows, tz, rules) if feeds else []
+    if rows and rules is None:
+        rules = user_rules(user.id)
+    impulses = [
+        Impulse(occ, choose(occ, rules or [], series, subject, tz), entry_id, zone=tz)
+        for occ, entry_id, series, subject in rows
+    ]
     visible, hidden = _apply_filters(impulses, filters)
     changes = [describe_change(entry, user) for entry in pending_changes(user.id)]
     changed = {c.entry.occurrence_id: c.entry.id for c in changes}
@@ -200,20 +215,33 @@ def build_panel(user: User, day: date, filters: Filters, rules: list[Rule] | Non
     )
 
 
-def _feeds_and_day(
-    user_id: int, day: date, tz: ZoneInfo
-) -> tuple[list[Feed], list[tuple[Occurrence, int | None]]]:
-    """The user's feeds by name and the day query's rows (``_day_select``), in one
-    query: every feed outer-joined to its occurrences of the day."""
+DayRow = tuple[Occurrence, int | None, Past | None, Past | None]
+
+
+def _feeds_and_day(user_id: int, day: date, tz: ZoneInfo) -> tuple[list[Feed], list[DayRow]]:
+    """The user's feeds by name and the day query's rows (``_day_select``), each with
+    the latest choices of its series and subject, in one query: every feed
+    outer-joined to its occurrences of the day."""
     rank: dict[Feed, int] = {}
-    rows = []
-    for feed, occ, entry_id, feed_rank in db.session.execute(
+    day_rows: dict[int, DayRow] = {}
+    for feed, occ, entry_id, feed_rank, *history in db.session.execute(
         _feeds_and_day_select(), _day_params(user_id, day, tz)
     ):
         rank[feed] = feed_rank
-        if occ is not None:
-            rows.append((occ, entry_id))
-    return sorted(rank, key=rank.__getitem__), rows
+        if occ is None:
+            continue
+        # An occurrence comes once per history row it joined (none, or one for its
+        # series and one for its subject, or one for both), in a row.
+        _, _, series, subject = day_rows.get(occ.id) or (occ, entry_id, None, None)
+        uid, summary, project_id, name, colour, start, by_uid, by_summary = history
+        if project_id is not None:
+            past = Past(project_id, name, colour, start)
+            if by_uid == 1 and uid == occ.uid:
+                series = past
+            if by_summary == 1 and summary == occ.summary:
+                subject = past
+        day_rows[occ.id] = (occ, entry_id, series, subject)
+    return sorted(rank, key=rank.__getitem__), list(day_rows.values())
 
 
 @functools.cache
@@ -223,10 +251,36 @@ def _feeds_and_day_select() -> sa.Select[Any]:
     # that day (or paused) still gives one row, with no occurrence. The rank keeps
     # the feeds' order by name in the database's collation.
     feed_rank = sa.func.dense_rank().over(order_by=(Feed.name, Feed.id))
+    # The suggestions' history: the series and subjects of the user's occurrences
+    # of the day (paused feeds' too, which is harmless: rows join on UID or subject).
+    # Joined once (a CTE joined twice would start the statement with WITH, which
+    # app/database.py takes for a write and rolls back, losing prepared statements).
+    day_occ = so.aliased(Occurrence, name="day_occurrence")
+    history = latest_choices(
+        sa.select(day_occ.uid).where(*_day_conditions(day_occ)),
+        sa.select(day_occ.summary).where(*_day_conditions(day_occ)),
+    )
+    h = history.c
     return (
-        sa.select(Feed, Occurrence, _latest_entry(), feed_rank)
+        sa.select(
+            Feed,
+            Occurrence,
+            _latest_entry(),
+            feed_rank,
+            *(h.uid, h.summary, h.project_id, h.name, h.colour, h.start, h.by_uid, h.by_summary),
+        )
         .select_from(Feed)
-        .outerjoin(Occurrence, sa.and_(Occurrence.feed_id == Feed.id, *_day_conditions()))
+        .outerjoin(
+            Occurrence,
+            sa.and_(Occurrence.feed_id == Feed.id, Feed.paused.is_(False), *_day_conditions()),
+        )
+        .outerjoin(
+            history,
+            sa.or_(
+                sa.and_(h.by_uid == 1, h.uid == Occurrence.uid),
+                sa.and_(h.by_summary == 1, h.summary == Occurrence.summary),
+            ),
+        )
         .options(
             # Only what the panel shows and suggests from: every row repeats its
             # feed, and a feed's sync state (JSON included) is most of its columns.
@@ -307,7 +361,7 @@ def _day_select() -> sa.Select[Any]:
         sa.select(Occurrence, _latest_entry())
         .join(Occurrence.feed)
         .options(so.contains_eager(Occurrence.feed))
-        .where(*_day_conditions())
+        .where(Feed.paused.is_(False), *_day_conditions())
         .order_by(*_day_order())
     )
 
@@ -325,28 +379,28 @@ def _latest_entry() -> Any:
     )
 
 
-def _day_conditions() -> tuple[Any, ...]:
-    """The day query's conditions on an occurrence (joined with its feed)."""
+def _day_conditions(occ: Any = Occurrence) -> tuple[Any, ...]:
+    """The day query's conditions on an occurrence (``occ``: the entity or an alias),
+    but for its feed's: not paused."""
     day_start: sa.BindParameter[Any] = sa.bindparam("day_start")
     day_end: sa.BindParameter[Any] = sa.bindparam("day_end")
     midnight: sa.BindParameter[Any] = sa.bindparam("midnight")
     timed = sa.and_(
-        Occurrence.all_day.is_(False),
-        Occurrence.start < day_end,
-        Occurrence.start >= sa.bindparam("timed_from"),
-        sa.or_(Occurrence.end > day_start, Occurrence.start >= day_start),
+        occ.all_day.is_(False),
+        occ.start < day_end,
+        occ.start >= sa.bindparam("timed_from"),
+        sa.or_(occ.end > day_start, occ.start >= day_start),
     )
     all_day = sa.and_(
-        Occurrence.all_day.is_(True),
-        Occurrence.start <= midnight,
-        Occurrence.start >= sa.bindparam("all_day_from"),
-        Occurrence.end > midnight,
+        occ.all_day.is_(True),
+        occ.start <= midnight,
+        occ.start >= sa.bindparam("all_day_from"),
+        occ.end > midnight,
     )
     return (
-        Occurrence.user_id == sa.bindparam("user_id"),
-        Feed.paused.is_(False),
+        occ.user_id == sa.bindparam("user_id"),
         sa.or_(timed, all_day),
-        sa.or_(Occurrence.removed_at.is_(None), Occurrence.state == "tracked"),
+        sa.or_(occ.removed_at.is_(None), occ.state == "tracked"),
     )
 
 

@@ -36,7 +36,9 @@ NONE = Suggestion(None)
 
 
 @dataclass(frozen=True)
-class _Past:
+class Past:
+    """The project of the latest entry tracked from a series or a subject."""
+
     project_id: int
     name: str
     colour: str
@@ -53,7 +55,10 @@ def suggest_for(
     if rules is None:
         rules = rules_mod.user_rules(user_id)
     by_uid, by_summary = _history(user_id, occurrences)
-    return {occ.id: _suggest_one(occ, rules, by_uid, by_summary, tz) for occ in occurrences}
+    return {
+        occ.id: choose(occ, rules, by_uid.get(occ.uid), by_summary.get(occ.summary or ""), tz)
+        for occ in occurrences
+    }
 
 
 def suggest(user_id: int, occurrence: Occurrence, tz: ZoneInfo) -> Suggestion:
@@ -61,22 +66,23 @@ def suggest(user_id: int, occurrence: Occurrence, tz: ZoneInfo) -> Suggestion:
     return suggest_for(user_id, [occurrence], tz)[occurrence.id]
 
 
-def _suggest_one(
+def choose(
     occ: Occurrence,
     rules: list[Rule],
-    by_uid: dict[str, _Past],
-    by_summary: dict[str, _Past],
+    series: Past | None,
+    subject: Past | None,
     tz: ZoneInfo,
 ) -> Suggestion:
+    """The suggestion for ``occ`` from the rules, else the latest choice for its
+    series (same UID), else for its subject (``latest_choices``)."""
     rule = rules_mod.first_fitting(rules, occ)
     if rule is not None:
         return Suggestion(
             rule.project_id, rule.project.name, rule.project.colour, rules_mod.describe(rule)
         )
-    past = by_uid.get(occ.uid)
-    label = "same series as"
+    past, label = series, "same series as"
     if past is None and _subject_counts(occ):
-        past, label = by_summary.get(occ.summary), "same subject as"
+        past, label = subject, "same subject as"
     if past is None:
         return NONE
     when = past.start.astimezone(tz).strftime("%a %-d %b")
@@ -89,12 +95,16 @@ def _subject_counts(occ: Occurrence) -> bool:
     return bool(occ.summary) and (feed is None or feed.detail_level != "availability_only")
 
 
-@functools.cache
-def _history_select() -> sa.Select[Any]:
-    """The history query with bound parameters, built once per process (building it
-    and its SQL cache key cost more than running it)."""
+def _ranked(uid_in: Any, summary_in: Any) -> sa.Select[Any]:
+    """The user's entries tracked from an occurrence whose UID fits ``uid_in`` or whose
+    subject fits ``summary_in``, each numbered newest first within its series
+    (``by_uid``) and within its subject (``by_summary``).
+
+    A series (subject) that fits is numbered over all its entries, so its row 1 is
+    its latest choice whichever other series and subjects fit.
+    """
     newest = (TimeEntry.start.desc(), TimeEntry.id.desc())
-    ranked = (
+    return (
         sa.select(
             Occurrence.uid,
             Occurrence.summary,
@@ -116,19 +126,38 @@ def _history_select() -> sa.Select[Any]:
             # every user's (1 ms of the query's 1.2 ms with 1,000 users).
             Project.user_id == sa.bindparam("user_id"),
             Project.archived.is_(False),
-            sa.or_(
-                Occurrence.uid.in_(sa.bindparam("uids", expanding=True)),
-                Occurrence.summary.in_(sa.bindparam("summaries", expanding=True)),
-            ),
+            sa.or_(uid_in, summary_in),
         )
-        .subquery()
     )
+
+
+@functools.cache
+def _history_select() -> sa.Select[Any]:
+    """The history query with bound parameters, built once per process (building it
+    and its SQL cache key cost more than running it)."""
+    ranked = _ranked(
+        Occurrence.uid.in_(sa.bindparam("uids", expanding=True)),
+        Occurrence.summary.in_(sa.bindparam("summaries", expanding=True)),
+    ).subquery()
     return sa.select(ranked).where(sa.or_(ranked.c.by_uid == 1, ranked.c.by_summary == 1))
+
+
+def latest_choices(uids: sa.Select[Any], summaries: sa.Select[Any]) -> sa.Subquery:
+    """The latest choices for the series in ``uids`` and the subjects in ``summaries``
+    (two selects of one column), for a query that shows those occurrences to join:
+    rows with ``by_uid == 1`` are each series' latest choice, those with
+    ``by_summary == 1`` each subject's (the ``Past`` of ``choose``); a row can be both."""
+    ranked = _ranked(Occurrence.uid.in_(uids), Occurrence.summary.in_(summaries)).subquery()
+    return (
+        sa.select(ranked)
+        .where(sa.or_(ranked.c.by_uid == 1, ranked.c.by_summary == 1))
+        .subquery("history")
+    )
 
 
 def _history(
     user_id: int, occurrences: Sequence[Occurrence]
-) -> tuple[dict[str, _Past], dict[str, _Past]]:
+) -> tuple[dict[str, Past], dict[str, Past]]:
     """The latest tracked choice per UID and per subject among ``occurrences``'."""
     uids = {occ.uid for occ in occurrences}
     summaries = {occ.summary for occ in occurrences if occ.summary}
@@ -138,10 +167,10 @@ def _history(
         _history_select(),
         {"user_id": user_id, "uids": sorted(uids), "summaries": sorted(summaries)},
     )
-    by_uid: dict[str, _Past] = {}
-    by_summary: dict[str, _Past] = {}
+    by_uid: dict[str, Past] = {}
+    by_summary: dict[str, Past] = {}
     for row in rows:
-        past = _Past(row.project_id, row.name, row.colour, row.start)
+        past = Past(row.project_id, row.name, row.colour, row.start)
         if row.by_uid == 1:
             by_uid[row.uid] = past
         if row.by_summary == 1:

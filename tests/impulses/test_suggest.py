@@ -238,3 +238,45 @@ def test_rule_matching_is_guarded() -> None:
     assert rule_fits(rule, occ) is False
     broken = Rule(field="subject", operator="matches", pattern="(unclosed")
     assert rule_fits(broken, occ) is False
+
+
+def test_the_panel_suggests_what_suggest_does(
+    app: Any,
+    client: Any,
+    user_id: int,
+    feed_id: int,
+    make_occurrence: Any,
+    make_project: Any,
+) -> None:
+    """The panel reads the history in its day query; ``suggest`` asks for it alone."""
+    from app import timeutil
+    from app.extensions import db
+    from app.impulses.panel import Filters, build_panel
+    from app.impulses.suggest import suggest
+    from app.models import Occurrence, User
+
+    a, b, c = (make_project(user_id, name) for name in ("A", "B", "C"))
+    # Series and subject from different entries, from the same entry, or only one of them.
+    tracked_before(app, user_id, feed_id, make_occurrence, a, uid="u1", summary="Planning")
+    tracked_before(app, user_id, feed_id, make_occurrence, b, uid="u2", summary="Retro")
+    tracked_before(app, user_id, feed_id, make_occurrence, c, uid="u3", summary="Demo")
+    for hour, uid, summary in [
+        (8, "u1", "Retro"),
+        (9, "u2", "Retro"),
+        (10, "u4", "Demo"),
+        (11, "u3", None),
+        (12, "u5", "Unknown"),
+    ]:
+        make_occurrence(
+            user_id, feed_id, utc(2025, 11, 11, hour), uid=uid, recurrence_id=f"r{hour}",
+            summary=summary,
+        )  # fmt: skip
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        panel = build_panel(user, date(2025, 11, 11), Filters())
+        got = {i.id: i.suggestion for i in panel.impulses}
+        tz = timeutil.zone(user.timezone)
+        want = {i: suggest(user_id, db.session.get(Occurrence, i), tz) for i in got}
+    assert len(got) == 5
+    assert got == want
+    assert sorted(s.project_name for s in got.values()) == ["", "A", "B", "C", "C"]
