@@ -24,7 +24,6 @@ __all__ = ["ParsedFeed", "body_fingerprint", "expand", "inspect_calendar", "read
 # only when an event really changes. Continuation lines of a folded DTSTAMP
 # go with it.
 _DTSTAMP_LINE = rb"DTSTAMP[;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*(?:\r?\n)?"
-_VOLATILE = re.compile(rb"(?im)^" + _DTSTAMP_LINE)
 
 
 def read_calendar(data: bytes) -> ParsedFeed:
@@ -75,16 +74,17 @@ def body_fingerprint(data: bytes) -> str:
     """SHA-256 of the body without its DTSTAMP lines: equal for an unchanged feed.
 
     For a body whose DTSTAMP lines are spelled in capitals (every publisher
-    we know of) this is the hash of what ``_VOLATILE.sub(b"", data)`` leaves,
-    so fingerprints stored before stay valid. It only ever leaves *more* in
-    than ``_VOLATILE`` would (a lower-case ``dtstamp``, a DTSTAMP line right
-    after another one): such a body may look changed when it is not, which
+    we know of) this is the hash of the body with every DTSTAMP line removed
+    (matched case-insensitively at line starts, as fingerprints were first
+    defined), so fingerprints stored before stay valid. It only ever leaves
+    *more* in (a lower-case ``dtstamp``, a DTSTAMP line right after another
+    one): such a body may look changed when it is not, which
     costs one parse, but a body that really changed never looks unchanged.
     """
     if data.startswith(b"DTSTAMP"):  # not a calendar, but hash it the same way
         first = _VOLATILE_AT.match(data)
         data = data[first.end() :] if first else data
-    # The case-insensitive, line-anchored ``_VOLATILE`` tries a match at every
+    # A case-insensitive, line-anchored pattern tries a match at every
     # byte and cost more than the rest of an unchanged refresh; this pattern
     # starts with a literal the regex engine searches for quickly. The kept
     # stretches are hashed in place: a copy as large as the body (``sub``)

@@ -498,7 +498,7 @@ def _encoded(response: urllib3.BaseHTTPResponse) -> bool:
 
 def _declared_length(response: urllib3.BaseHTTPResponse) -> int:
     """Content-Length of an unencoded body (0 when unknown or compressed)."""
-    if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+    if _encoded(response):
         return 0
     try:
         return int(response.headers.get("Content-Length", "0"))

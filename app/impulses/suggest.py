@@ -135,11 +135,12 @@ def _ranked(uid_in: Any, summary_in: Any) -> sa.Select[Any]:
 def _history_select() -> sa.Select[Any]:
     """The history query with bound parameters, built once per process (building it
     and its SQL cache key cost more than running it)."""
-    ranked = _ranked(
-        Occurrence.uid.in_(sa.bindparam("uids", expanding=True)),
-        Occurrence.summary.in_(sa.bindparam("summaries", expanding=True)),
-    ).subquery()
-    return sa.select(ranked).where(sa.or_(ranked.c.by_uid == 1, ranked.c.by_summary == 1))
+    return _latest(
+        _ranked(
+            Occurrence.uid.in_(sa.bindparam("uids", expanding=True)),
+            Occurrence.summary.in_(sa.bindparam("summaries", expanding=True)),
+        )
+    )
 
 
 def latest_choices(uids: sa.Select[Any], summaries: sa.Select[Any]) -> sa.Subquery:
@@ -147,12 +148,15 @@ def latest_choices(uids: sa.Select[Any], summaries: sa.Select[Any]) -> sa.Subque
     (two selects of one column), for a query that shows those occurrences to join:
     rows with ``by_uid == 1`` are each series' latest choice, those with
     ``by_summary == 1`` each subject's (the ``Past`` of ``choose``); a row can be both."""
-    ranked = _ranked(Occurrence.uid.in_(uids), Occurrence.summary.in_(summaries)).subquery()
-    return (
-        sa.select(ranked)
-        .where(sa.or_(ranked.c.by_uid == 1, ranked.c.by_summary == 1))
-        .subquery("history")
+    return _latest(_ranked(Occurrence.uid.in_(uids), Occurrence.summary.in_(summaries))).subquery(
+        "history"
     )
+
+
+def _latest(ranked_select: sa.Select[Any]) -> sa.Select[Any]:
+    """The rows of ``_ranked`` that are a series' or a subject's latest choice."""
+    ranked = ranked_select.subquery()
+    return sa.select(ranked).where(sa.or_(ranked.c.by_uid == 1, ranked.c.by_summary == 1))
 
 
 def _history(
