@@ -121,6 +121,9 @@ class Feed(db.Model):  # type: ignore[name-defined,misc]
     lease_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     progress: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")
     full_reimport: so.Mapped[bool] = so.mapped_column(default=False)
+    # How long the last refresh took: a claim hands out the slowest feeds
+    # first, so their waiting overlaps the others' work instead of ending a cycle.
+    last_duration_ms: so.Mapped[int | None] = so.mapped_column()
 
     # What the last refreshes learned (shown on the feed's page).
     last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

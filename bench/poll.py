@@ -17,8 +17,13 @@ running installation is in. Modes:
 * ``embedded`` — SQLite and one thread: exactly the loop ``timepulse run``
   runs (claim a batch, ``refresh_feed`` each);
 * ``embedded-pg`` — the same loop on PostgreSQL;
-* ``celery`` — PostgreSQL, ``celery -A app.celery_app worker -c 2`` (two
-  pool processes) on Redis; beat's tick is sent once.
+* ``celery`` — PostgreSQL, Redis, ``--processes`` worker processes each
+  ``--pool threads -c --threads``; beat's tick is sent once, and the claim
+  hands the feeds out slowest first (each knows its last refresh's length);
+* ``celery-no-history`` — the same with no feed's last length known (the
+  first cycle after an upgrade): feeds go out in claim order, and the slow
+  ones that come last end the cycle;
+* ``celery-prefork`` — one worker ``--pool prefork -c --processes``.
 
 It prints feeds per second, the median cost of a refresh per outcome (CPU
 time in the refreshing thread, wall time as recorded in the sync run,
@@ -107,7 +112,7 @@ def feed_path(mode: str, index: int) -> str:
     return f"/{mode}/{index}/{TOKEN}/calendar.ics"
 
 
-def template_path(mode: str, variant: int) -> str:
+def template_path(mode: str, variant: int | str) -> str:
     return f"/{mode}/template/{variant}/calendar.ics"
 
 
@@ -116,6 +121,8 @@ def routes(modes: list[str], kinds: list[str], bodies: Bodies) -> list[tuple[str
     for mode in modes:
         for v in range(VARIANTS):
             table.append((template_path(mode, v), {"body": bodies.original[v], "etag": f'"v{v}"'}))
+        slow = {"body": bodies.original[0], "etag": '"v0"', "delay": SLOW_SECONDS}
+        table.append((template_path(mode, "slow"), slow))
         for i, kind in enumerate(kinds):
             v = i % VARIANTS
             answer: dict[str, Any] = {
@@ -183,8 +190,14 @@ def make_app(url: str) -> Flask:
     )
 
 
-def prepare(app: Flask, mode: str, server: Server, kinds: list[str]) -> dict[int, str]:
-    """Users and feeds, each holding its last good import; returns feed id → kind."""
+def prepare(
+    app: Flask, mode: str, server: Server, kinds: list[str], *, history: bool = True
+) -> dict[int, str]:
+    """Users and feeds, each holding its last good import; returns feed id → kind.
+
+    ``history``: each feed knows how long its last refresh took (False: no
+    feed does, as in the first cycle after an upgrade).
+    """
     from app.extensions import db
     from app.feeds.links import normalize_feed_url
     from app.models import Feed, User, utcnow
@@ -206,16 +219,26 @@ def prepare(app: Flask, mode: str, server: Server, kinds: list[str]) -> dict[int
             return int(feed.id)
 
         templates = [subscribe(users[-1], template_path(mode, v)) for v in range(VARIANTS)]
+        slow = subscribe(users[-1], template_path(mode, "slow"))
         ids = {subscribe(users[i // 2], feed_path(mode, i)): kind for i, kind in enumerate(kinds)}
         session.commit()
-        for template in templates:
+        for template in [*templates, slow]:
             result = refresh_feed(template, worker_id="bench-prime")
             assert result.outcome == "ok", result.summary()
         for position, (feed_id, kind) in enumerate(ids.items()):
             _copy_import(
                 session, templates[position % VARIANTS], feed_id, keep_etag=kind in ("304", "slow")
             )
-        session.execute(sa.update(Feed).where(Feed.id.in_(templates)).values(paused=True))
+        # What the last cycle taught: a slow server took as long as it did
+        # for the slow template (every other feed keeps its template's import time).
+        slow_ms = session.get(Feed, slow).last_duration_ms
+        slow_ids = [feed_id for feed_id, kind in ids.items() if kind == "slow"]
+        session.execute(
+            sa.update(Feed).where(Feed.id.in_(slow_ids)).values(last_duration_ms=slow_ms)
+        )
+        if not history:
+            session.execute(sa.update(Feed).values(last_duration_ms=None))
+        session.execute(sa.update(Feed).where(Feed.id.in_([*templates, slow])).values(paused=True))
         session.execute(
             sa.update(Feed).where(Feed.id.in_(list(ids))).values(next_refresh_at=utcnow())
         )
@@ -227,6 +250,7 @@ def prepare(app: Flask, mode: str, server: Server, kinds: list[str]) -> dict[int
 _COPIED = (
     "content_hash", "detail_level", "event_count", "refresh_interval", "last_success_at",
     "last_change_at", "last_attempt_at", "diagnostics", "timezones", "last_response",
+    "last_duration_ms",
 )  # fmt: skip
 
 
@@ -382,7 +406,9 @@ def _naive(app: Flask, counter: StatementCounter, feed_ids: list[int]) -> tuple[
     )
 
 
-def run_celery(app: Flask, url: str, server: Server, ids: dict[int, str], pool: Pool) -> Cycle:
+def run_celery(
+    app: Flask, url: str, server: Server, ids: dict[int, str], pool: Pool, mode: str = "celery"
+) -> Cycle:
     """Beat's tick sent once to the workers; done when every feed has a sync run."""
     from app.celery_app import celery, enqueue_due_feeds
     from app.extensions import db
@@ -442,7 +468,7 @@ def run_celery(app: Flask, url: str, server: Server, ids: dict[int, str], pool: 
     client.close()
     samples = [Sample(ids[f], outcome, None, ms, None) for f, outcome, ms in runs]
     note = "per-refresh CPU is not visible across processes; wall times come from sync runs"
-    return Cycle(f"celery, {pool}", len(ids), seconds, meter, samples, note=note, drained=drained)
+    return Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note, drained=drained)
 
 
 @dataclass(frozen=True)
@@ -557,8 +583,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=400, help="events per calendar")
     parser.add_argument(
         "--modes",
-        default="embedded,celery,celery-prefork",
-        help="embedded, embedded-pg, celery (threads), celery-prefork",
+        default="embedded,celery,celery-no-history,celery-prefork",
+        help="embedded, embedded-pg, celery (threads), celery-no-history, celery-prefork",
     )
     parser.add_argument("--processes", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker process")
@@ -587,10 +613,11 @@ def _run_mode(mode: str, server: Server, kinds: list[str], processes: int, threa
     with database as url:
         app = make_app(url)
         started = time.perf_counter()
-        ids = prepare(app, mode, server, kinds)
+        ids = prepare(app, mode, server, kinds, history=mode != "celery-no-history")
         print(f"\n[{mode}] prepared {len(ids)} feeds in {time.perf_counter() - started:.1f} s")
-        if mode == "celery":
-            return run_celery(app, url, server, ids, Pool("threads", processes, threads))
+        if mode in ("celery", "celery-no-history"):
+            pool = Pool("threads", processes, threads)
+            return run_celery(app, url, server, ids, pool, mode=mode)
         if mode == "celery-prefork":
             return run_celery(app, url, server, ids, Pool("prefork", 1, processes))
         return run_embedded(app, mode, server, ids)

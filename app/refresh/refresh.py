@@ -248,6 +248,7 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     if run.session.in_transaction():
         run.session.commit()
     duration = run.elapsed_ms()
+    params["p_last_duration_ms"] = duration
     run_values = {
         "p_feed_id": run.feed_id,
         "p_started_at": run.now,
@@ -275,7 +276,7 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
 @functools.cache
 def _unchanged_update(optional: tuple[str, ...]) -> sa.Update:
     """The UPDATE recording an unchanged refresh, built once per set of columns it sets."""
-    names = [*_SUCCESS_COLUMNS, "progress", *optional]
+    names = [*_SUCCESS_COLUMNS, "progress", "last_duration_ms", *optional]
     c = _FEEDS.c
     values = {name: sa.bindparam(f"p_{name}", type_=c[name].type) for name in names}
     values |= releasing_values(sa.bindparam("p_owner", type_=c.lease_owner.type))
@@ -480,6 +481,7 @@ def _finish(
     counts = counts or Counts()
     duration = run.elapsed_ms()
     feed.progress = "error" if outcome == "error" else "done"
+    feed.last_duration_ms = duration
     for name, value in releasing_values(run.owner).items():
         setattr(feed, name, value)
     run.session.add(

@@ -51,6 +51,9 @@ def claim_due_feed_ids(
 ) -> list[int]:
     """Ids of up to ``limit`` due feeds, claimed for ``claim_seconds``; commits.
 
+    Which feeds are due first decides who is claimed; the ids come back
+    slowest first (``_slowest_first``), the order to hand them out in.
+
     Due means: ``next_refresh_at <= now``, not paused, a subscription, and no
     live lease. On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``
     so concurrent claimers take different feeds without waiting; SQLite has
@@ -68,15 +71,27 @@ def claim_due_feed_ids(
         candidates = candidates.with_for_update(skip_locked=True)
     # One UPDATE … RETURNING: atomic on both backends, so two claimers can
     # never both get a feed (SQLite runs it under its single write lock).
-    claimed = session.scalars(
+    claimed = session.execute(
         sa.update(Feed)
         .where(Feed.id.in_(candidates), due)
         .values(next_refresh_at=now + timedelta(seconds=claim_seconds), progress="queued")
-        .returning(Feed.id)
+        .returning(Feed.id, Feed.last_duration_ms)
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
-    return sorted(claimed)
+    return [feed_id for feed_id, _ in sorted(claimed, key=_slowest_first)]
+
+
+def _slowest_first(claimed: tuple[int, int | None]) -> tuple[bool, int, int]:
+    """Order for handing out claimed feeds: longest last refresh first.
+
+    Workers that take a batch in this order start waiting on slow servers
+    (and timeouts) while the others are still being refreshed, instead of
+    ending the cycle with them (longest-processing-time-first scheduling).
+    A feed never refreshed comes first: its first import is the most work.
+    """
+    feed_id, duration = claimed
+    return (duration is not None, -(duration or 0), feed_id)
 
 
 def refresh_due_feeds(

@@ -151,6 +151,34 @@ def _entry_values(entry: TimeEntry) -> tuple[Any, ...]:
     )
 
 
+def test_every_refresh_records_how_long_it_took(
+    feed_server: FeedServer, feed_url: str, make_user: Any, make_feed: Any, refresh: Any, query: Any
+) -> None:
+    # A slow server, then the same answer (304), then a failure: each path
+    # records its length on the feed, for claims to hand out slow feeds first.
+    slow = 0.3
+    feed_server.script(
+        FEED_PATH,
+        [
+            Response(body=ics(*THREE), etag='"v1"', delay=slow),
+            Response(body=ics(*THREE), etag='"v1"', delay=slow),  # answered 304
+            Response(status=500, body="boom", delay=slow),
+        ],
+    )
+    feed_id = make_feed(make_user(), feed_url)
+    assert feed_row(query, feed_id).last_duration_ms is None
+
+    lengths = []
+    for outcome in ("ok", "unchanged", "error"):
+        result = refresh(feed_id)
+        assert result.outcome == outcome
+        recorded = feed_row(query, feed_id).last_duration_ms
+        assert recorded == result.duration_ms
+        lengths.append(recorded)
+
+    assert all(ms >= slow * 1000 for ms in lengths), lengths
+
+
 def test_server_error_keeps_data_records_error_and_backs_off(
     feed_server: FeedServer, feed_url: str, make_user: Any, make_feed: Any, refresh: Any, query: Any
 ) -> None:

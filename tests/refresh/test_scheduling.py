@@ -46,6 +46,24 @@ def test_claim_takes_due_feeds_once(
     assert query(lambda s: s.get(Feed, due).next_refresh_at) > now
 
 
+def test_claim_hands_out_the_slowest_feeds_first(
+    app: Flask, make_user: Any, make_feed: Any, feed_url: str, query: Any
+) -> None:
+    from app.refresh.scheduler import claim_due_feed_ids
+
+    user = make_user()
+    durations = {"quick": 40, "slow": 3_000, "new": None, "middling": 250}
+    ids = {
+        name: make_feed(user, f"{feed_url}?{name}", name=name, last_duration_ms=ms)
+        for name, ms in durations.items()
+    }
+
+    claimed = query(lambda s: claim_due_feed_ids(10, utcnow(), session=s))
+
+    # Never refreshed first (a full import), then by the last refresh's length.
+    assert claimed == [ids["new"], ids["slow"], ids["middling"], ids["quick"]]
+
+
 def test_claims_from_two_threads_never_overlap(
     app: Flask, make_user: Any, make_feed: Any, feed_url: str
 ) -> None:
