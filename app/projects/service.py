@@ -30,19 +30,24 @@ def save_project(
 ) -> Project:
     """Validate and apply fields; a second project with the same name is refused."""
     name = name.strip()
-    clash = db.session.scalar(
-        sa.select(Project.id).where(
-            Project.user_id == project.user_id,
-            sa.func.lower(Project.name) == name.lower(),
-            Project.id != (project.id or 0),
+    # Compared here rather than with SQL lower(), which folds only ASCII on
+    # SQLite ("Práce" and "PRÁCE" would pass); a user has few project names.
+    others = db.session.scalars(
+        sa.select(Project.name).where(
+            Project.user_id == project.user_id, Project.id != (project.id or 0)
         )
     )
-    if clash:
-        raise ValidationError(f"You already have a project called “{name}”.", field="name")
+    if any(other.casefold() == name.casefold() for other in others):
+        raise name_taken(name)
     project.name, project.client = name, (client or "").strip() or None
     project.colour, project.billable_default = colour.lower(), billable_default
     db.session.add(project)
     return project
+
+
+def name_taken(name: str) -> ValidationError:
+    """The error for a name the user already gave another project."""
+    return ValidationError(f"You already have a project called “{name}”.", field="name")
 
 
 def owned_project_id(user_id: int, raw: str | int | None) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.models import Project
 from app.projects import bp
 from app.projects.forms import ProjectForm
-from app.projects.service import save_project, user_projects
+from app.projects.service import name_taken, save_project, user_projects
 
 
 def _save(form: ProjectForm, project: Project) -> bool:
@@ -25,6 +26,10 @@ def _save(form: ProjectForm, project: Project) -> bool:
             billable_default=bool(form.billable_default.data),
         )
         db.session.commit()
+    except sa.exc.IntegrityError:  # the same name saved meanwhile (a second tab, a double click)
+        db.session.rollback()
+        form.name.errors.append(name_taken((form.name.data or "").strip()).message)
+        return False
     except ValidationError as err:
         db.session.rollback()
         form.name.errors.append(err.message)

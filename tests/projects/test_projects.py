@@ -53,6 +53,43 @@ def test_a_second_project_with_the_same_name_is_refused(app, client, user_id, na
     assert len(projects(app, user_id)) == 1
 
 
+@pytest.mark.parametrize(("first", "second"), [("PRÁCE", "Práce"), ("Straße", "STRASSE")])
+def test_names_beyond_ascii_are_compared_regardless_of_case(app, client, user_id, first, second):
+    # SQLite's lower() folds ASCII letters only; the comparison must not depend on it.
+    create(client, name=first)
+
+    response = create(client, name=second)
+
+    assert response.status_code == 400
+    assert "You already have a project called" in page(response)
+    assert [p.name for p in projects(app, user_id)] == [first]
+
+
+def test_a_project_created_meanwhile_under_the_same_name_is_refused_not_a_crash(
+    app, client, user_id
+):
+    # Two tabs submit "Apollo" at once: the other one's INSERT lands between
+    # this one's check and its commit, and the unique constraint answers.
+    from app.extensions import db
+    from app.models import Project
+
+    def insert_meanwhile(*_: Any) -> None:
+        with db.engine.connect() as other:
+            other.execute(sa.insert(Project).values(user_id=user_id, name="Apollo"))
+            other.commit()
+
+    sa.event.listen(db.session, "before_flush", insert_meanwhile, once=True)
+    try:
+        response = create(client)
+    finally:
+        if sa.event.contains(db.session, "before_flush", insert_meanwhile):
+            sa.event.remove(db.session, "before_flush", insert_meanwhile)
+
+    assert response.status_code == 400
+    assert "You already have a project called “Apollo”" in page(response)
+    assert len(projects(app, user_id)) == 1
+
+
 def test_another_user_may_use_the_same_name(app, client, user_id, make_user, make_project):
     make_project(make_user("bob@example.com"), "Apollo")
     assert create(client).status_code == 302
