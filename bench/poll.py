@@ -35,6 +35,7 @@ the machine's cores the cycle kept busy.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import re
@@ -53,7 +54,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from bench import services
+from bench import celery_probe, services
 from bench.generate import FeedSpec, generate_feed
 
 TOKEN = "BenchT0ken0123456789abcdefXYZ"
@@ -432,6 +433,7 @@ def run_celery(
     client = redis.Redis.from_url(services.REDIS_URL)
     with services.celery_workers(env, pool.processes, pool.kind, pool.concurrency) as workers:
         _warm_up(celery, client, len(workers), pool.processes * pool.concurrency)
+        client.delete(celery_probe.KEY)  # the warm-up's samples
 
         with app.app_context():
             cycle_start = datetime.now(UTC)
@@ -465,9 +467,18 @@ def run_celery(
                 )
             ).all()
             db.session.remove()
+        # The probe pushes its sample after the task's sync run is committed.
+        services.wait_until(lambda: client.llen(celery_probe.KEY) >= len(ids), 10)
+        probed = {s["feed_id"]: s for s in map(json.loads, client.lrange(celery_probe.KEY, 0, -1))}
     client.close()
-    samples = [Sample(ids[f], outcome, None, ms, None) for f, outcome, ms in runs]
-    note = "per-refresh CPU is not visible across processes; wall times come from sync runs"
+    samples = [
+        Sample(ids[f], outcome, probed[f]["cpu_ms"], ms, probed[f]["statements"])
+        if f in probed
+        else Sample(ids[f], outcome, None, ms, None)
+        for f, outcome, ms in runs
+    ]
+    note = "per refresh: CPU time and statements of the worker thread that ran the task"
+    note += " (bench.celery_probe); wall time from the sync run"
     return Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note, drained=drained)
 
 

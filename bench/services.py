@@ -87,6 +87,8 @@ def celery_workers(
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``processes`` × ``celery -A app.celery_app worker --pool POOL -c CONCURRENCY``.
 
+    With ``bench.celery_probe`` included, which measures each refresh task.
+
     Each in its own process group, stopped on exit. With ``pool="prefork"``
     one worker is started whose ``concurrency`` pool processes do the work.
     """
@@ -99,6 +101,7 @@ def celery_workers(
                 sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
                 f"--pool={pool}", "-c", str(concurrency), "-n", f"bench{n}@%h",
                 "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                "--include", "bench.celery_probe",
             ]  # fmt: skip
             started.append(
                 subprocess.Popen(
