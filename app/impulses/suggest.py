@@ -144,13 +144,17 @@ def _history_select() -> sa.Select[Any]:
 
 
 def latest_choices(uids: sa.Select[Any], summaries: sa.Select[Any]) -> sa.Subquery:
-    """The latest choices for the series in ``uids`` and the subjects in ``summaries``
-    (two selects of one column), for a query that shows those occurrences to join:
-    rows with ``by_uid == 1`` are each series' latest choice, those with
-    ``by_summary == 1`` each subject's (the ``Past`` of ``choose``); a row can be both."""
-    return _latest(_ranked(Occurrence.uid.in_(uids), Occurrence.summary.in_(summaries))).subquery(
-        "history"
-    )
+    """The tracked choices for the series in ``uids`` and the subjects in ``summaries``
+    (two selects of one column), numbered, for a query that shows those occurrences
+    to join: rows with ``by_uid == 1`` are each series' latest choice, those with
+    ``by_summary == 1`` each subject's (the ``Past`` of ``choose``); a row can be both.
+
+    The other rows are left in (unlike ``_latest``): the join's condition asks for
+    row 1 anyway, and the outer select that would drop them is a tenth of the
+    panel's statement, which must stay short enough for psycopg to cache its
+    parsing (``test_panel_statement_fits_psycopg_cache``).
+    """
+    return _ranked(Occurrence.uid.in_(uids), Occurrence.summary.in_(summaries)).subquery("history")
 
 
 def _latest(ranked_select: sa.Select[Any]) -> sa.Select[Any]:

@@ -231,3 +231,18 @@ def test_filter_values_are_forgiving(
     page = panel(client, **args)
     name = next(iter(args))
     assert f'name="{name}" value="1" checked' in page
+
+
+def test_panel_statement_fits_psycopg_cache() -> None:
+    """psycopg caches how it parses a statement's placeholders only for statements
+    of up to 4 KiB; a longer panel statement is parsed anew on every dashboard view."""
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    from app.impulses.panel import _feeds_and_day_select
+
+    try:
+        from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH as limit
+    except ImportError:  # moved in another psycopg version: its value since 3.1
+        limit = 4096
+    sql = str(_feeds_and_day_select().compile(dialect=dialect()))
+    assert len(sql.encode()) <= limit
