@@ -77,8 +77,17 @@ def _pending_select(limit: int) -> sa.Select[tuple[TimeEntry]]:
     return (
         sa.select(TimeEntry)
         .options(
-            # Only what ``describe_change`` compares: neither the event's feed
-            # (most of its columns are sync state) nor the entry's project is shown.
+            # Only what ``describe_change`` compares and the panel links: neither the
+            # event's feed (most of its columns are sync state) nor the entry's
+            # project is shown.
+            so.load_only(
+                TimeEntry.description,
+                TimeEntry.start,
+                TimeEntry.end,
+                TimeEntry.occurrence_id,
+                TimeEntry.source_snapshot,
+                TimeEntry.source_change,
+            ),
             so.joinedload(TimeEntry.occurrence).load_only(
                 Occurrence.start,
                 Occurrence.end,
@@ -86,7 +95,7 @@ def _pending_select(limit: int) -> sa.Select[tuple[TimeEntry]]:
                 Occurrence.status,
                 Occurrence.summary,
                 Occurrence.location,
-            )
+            ),
         )
         .where(TimeEntry.user_id == sa.bindparam("user_id"), TimeEntry.source_change.is_not(None))
         .order_by(TimeEntry.start.desc())
