@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app import timeutil
 from app.dashboard import bp
-from app.entries.forms import TimerForm
+from app.entries.forms import timer_card
 from app.entries.service import totals_by_day, week_and_running
 from app.impulses.panel import Filters, build_panel, parse_day
 from app.impulses.rules import projects_and_rules
@@ -33,12 +33,10 @@ def index() -> str:
     totals = totals_by_day(week_entries, tz)
     days = timeutil.week_days(first)
     projects, rules = projects_and_rules(current_user.id)
-    timer_form = TimerForm()
-    timer_form.set_projects(projects)
     return render_template(
         "dashboard/index.html",
         running=running,
-        timer_form=timer_form,
+        timer=None if running else timer_card(projects),
         today=today,
         today_entries=today_entries,
         today_total=totals.get(today, timedelta()),
