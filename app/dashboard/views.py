@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from app import timeutil
 from app.dashboard import bp
+from app.dashboard.chart import week_bars
 from app.entries.forms import timer_card
 from app.entries.service import totals_by_day, week_and_running
 from app.impulses.panel import Filters, build_panel, parse_day
@@ -40,8 +41,7 @@ def index() -> str:
         today=today,
         today_entries=today_entries,
         today_total=totals.get(today, timedelta()),
-        week_days=days,
-        week_totals=totals,
+        week_bars=week_bars(days, totals),
         # Only this week's days: an entry from last Sunday night adds to totals too.
         week_total=sum((totals.get(d, timedelta()) for d in days), timedelta()),
         has_projects=bool(projects),
