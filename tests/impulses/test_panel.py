@@ -154,6 +154,24 @@ def test_availability_only_feed_shows_a_banner(client: Any, user_id: int, make_f
     assert f'href="/help/troubleshooting#{CATALOGUE["availability_only"].anchor}"' in page
 
 
+def test_meetings_of_several_feeds_in_time_order_feeds_by_name(
+    client: Any, user_id: int, make_feed: Any, make_occurrence: Any
+) -> None:
+    zeta = make_feed(user_id, "Zeta", colour="#111111", detail_level="availability_only")
+    alpha = make_feed(user_id, "alpha", colour="#222222", detail_level="availability_only")
+    make_feed(user_id, "Middle")  # full details, no meetings: names the other two
+    make_occurrence(user_id, zeta, utc(2025, 11, 4, 8), summary="Z early")
+    make_occurrence(user_id, alpha, utc(2025, 11, 4, 9), summary="A middle")
+    make_occurrence(user_id, zeta, utc(2025, 11, 4, 10), summary="Z late")
+    page = panel(client)
+    assert page.index("Z early") < page.index("A middle") < page.index("Z late")
+    # Each row with its own feed's colour and name.
+    row = page[page.index("A middle") - 400 : page.index("A middle") + 400]
+    assert 'fill="#222222"' in row and "alpha" in row and "Zeta" not in row
+    # Feeds by name in the database's collation: both orders are fine, never a mix-up.
+    assert "(Zeta, alpha)" in page or "(alpha, Zeta)" in page
+
+
 def test_no_banner_for_full_details(client: Any, user_id: int, make_feed: Any) -> None:
     make_feed(user_id, detail_level="limited_details")
     assert "only shares Busy/Free" not in panel(client)
