@@ -61,12 +61,25 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     week_start: so.Mapped[int] = so.mapped_column(default=0)  # 0 = Monday … 6 = Sunday
     rounding_minutes: so.Mapped[int] = so.mapped_column(default=0)
     rounding_mode: so.Mapped[str] = so.mapped_column(sa.String(8), default="nearest")
-    # Bumped on password change / logout-everywhere; part of the session id.
-    session_version: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+
+class LoginSession(db.Model):  # type: ignore[name-defined,misc]
+    """One logged-in browser, known by the token its session cookie carries.
+
+    Only the token's SHA-256 is stored, so a copy of the database holds no
+    live session. Logging out deletes the row: a copy of the cookie made
+    before is worth nothing after.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
 class Project(db.Model):  # type: ignore[name-defined,misc]

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, g, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm.util import identity_key
 
 from app import timeutil
+from app.auth.sessions import SID, hash_token, oldest_live_start
 from app.extensions import db, login_manager
-from app.models import User
+from app.models import LoginSession, User
 
 # No inline script or style anywhere (templates are checked by
 # tests/security/test_headers.py), so the policy needs no 'unsafe-inline'.
@@ -26,26 +26,28 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    # The id carries the session version: bumping it (password change)
-    # invalidates every other session of that user.
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+def load_user(user_id: str) -> User | None:
+    # Only together with a live login session of this browser: logging out
+    # deletes it, so a copy of the cookie made before no longer loads anyone.
+    token = session.get(SID)
+    if not user_id.isdigit() or not isinstance(token, str):
         return None
-    if identity_key(User, int(user_id)) in db.session.identity_map:
-        user = db.session.get(User, int(user_id))
-    else:
-        user = db.session.scalars(_user_select(), {"id": int(user_id)}).first()
-    if user is None or user.session_version != int(version):
-        return None
-    return user
+    params = {"id": int(user_id), "token_hash": hash_token(token), "since": oldest_live_start()}
+    return db.session.scalars(_user_select(), params).first()
 
 
 @functools.cache
 def _user_select() -> sa.Select[tuple[User]]:
-    # Built once per process (every request runs it): cheaper than session.get,
-    # which builds its query anew each time.
-    return sa.select(User).where(User.id == sa.bindparam("id"))
+    # One statement per request, built once per process (every request runs it).
+    return (
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == sa.bindparam("id"),
+            LoginSession.token_hash == sa.bindparam("token_hash"),
+            LoginSession.created_at >= sa.bindparam("since"),
+        )
+    )
 
 
 def _security_headers(response: Response) -> Response:

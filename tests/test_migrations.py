@@ -62,3 +62,48 @@ def test_the_comparison_would_notice_a_model_change(app):
         diff = compare_metadata(MigrationContext.configure(conn), changed)
 
     assert [d[0] for d in diff] == ["add_column"]
+
+
+def test_dropping_the_session_version_keeps_every_users_data(tmp_path, monkeypatch):
+    """0005 drops a column of ``users``: on SQLite, batch mode would copy the
+    table and drop the old one, and with foreign keys on that DROP cascades
+    into every child table. Data written at 0004 must survive, both ways."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    monkeypatch.setenv("TIMEPULSE_INSTANCE", str(tmp_path / "instance"))
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    migrations = str(ROOT / "migrations")
+    projects = sa.text("SELECT name FROM projects")
+    with app.app_context():
+        upgrade(directory=migrations, revision="0004")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, password_hash, timezone, week_start,"
+                    " rounding_minutes, rounding_mode, session_version, created_at)"
+                    " VALUES (1, 'ada@example.com', 'x', 'UTC', 0, 0, 'nearest', 3, '2026-01-01')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO projects (user_id, name, colour, billable_default, archived,"
+                    " created_at) VALUES (1, 'Apollo', '#4f6df5', 0, 0, '2026-01-01')"
+                )
+            )
+
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            assert conn.execute(projects).scalars().all() == ["Apollo"]
+            assert "session_version" not in {
+                c["name"] for c in sa.inspect(conn).get_columns("users")
+            }
+
+        downgrade(directory=migrations, revision="0004")
+        with db.engine.connect() as conn:
+            assert conn.execute(projects).scalars().all() == ["Apollo"]
+        db.engine.dispose()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from app import timeutil
 from app.auth.accounts import find_user, normalize_email
 from app.auth.passwords import check_policy, hash_password, verify_password
+from app.auth.sessions import end_sessions
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Feed, Occurrence, Project, Rule, SyncRun, TimeEntry, User
@@ -36,12 +37,11 @@ def confirm_password(user: User, password: str, field: str = "password") -> None
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Set a new password and end every other session of the user.
+    """Set a new password and end every session of the user.
 
-    Bumping ``session_version`` changes the id Flask-Login keeps in every
-    session cookie (and remember cookie), so they all stop loading the user;
-    the view logs the current session in again. Errors: ValidationError on
-    the field at fault (``current``, ``new`` or ``confirm``).
+    The view starts a new session for the browser the user is in (a copy
+    of its old cookie is refused too). Errors: ValidationError on the field
+    at fault (``current``, ``new`` or ``confirm``).
     """
     confirm_password(user, current, field="current")
     if new != confirm:
@@ -53,7 +53,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     except ValidationError as err:
         raise ValidationError(err.message, "new") from err
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    end_sessions(user)
 
 
 def change_email(user: User, new_email: str, password: str) -> None:
@@ -75,8 +75,9 @@ def change_email(user: User, new_email: str, password: str) -> None:
 
 def delete_account(user: User, password: str) -> None:
     """Delete the user and, through the foreign keys' ON DELETE CASCADE, all
-    their projects, feeds (with sync runs and occurrences), time entries and
-    rules. Nobody else's rows reference them except by SET NULL links.
+    their projects, feeds (with sync runs and occurrences), time entries,
+    rules and login sessions. Nobody else's rows reference them except by
+    SET NULL links.
 
     Errors: ValidationError on ``password`` when it is wrong.
     """

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -20,6 +20,7 @@ from app.account.service import (
     entries_csv,
     export_data,
 )
+from app.auth.sessions import end_sessions, log_in
 from app.auth.throttle import app_throttle
 from app.errors import ValidationError
 from app.extensions import db
@@ -82,10 +83,8 @@ def password() -> Response | tuple[str, int]:
     )
     if status != 200:
         return _page(status, password_form=form)
-    # The session version changed: every other session is over, this one
-    # starts afresh under the new version.
-    session.clear()
-    login_user(user)
+    # change_password ended every session; this browser gets a new one.
+    log_in(user)
     flash("Password changed. Other devices are logged out.", "ok")
     return redirect(url_for("account.index"))
 
@@ -107,12 +106,12 @@ def email() -> Response | tuple[str, int]:
 @bp.post("/logout-everywhere")
 @login_required
 def logout_everywhere() -> Response:
-    """End every session of the user (other browsers, a stolen cookie) but this one."""
+    """End every other session of the user (other browsers, a stolen cookie)."""
     user = current_user._get_current_object()
-    user.session_version += 1
-    db.session.commit()
-    session.clear()
-    login_user(user)
+    # Every session ends, this one too (a copy of its cookie may be what
+    # was stolen); this browser gets a new one.
+    end_sessions(user)
+    log_in(user)
     flash("Every other session is logged out.", "ok")
     return redirect(url_for("account.index"))
 

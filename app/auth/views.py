@@ -5,14 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import timeutil
 from app.auth import bp
 from app.auth.accounts import authenticate, create_user, normalize_email
 from app.auth.forms import LoginForm, SignupForm
+from app.auth.sessions import log_in, log_out
 from app.auth.throttle import ThrottleUnavailable, app_throttle
 from app.errors import ValidationError
 from app.extensions import db
@@ -55,12 +56,6 @@ def _browser_zone(form: SignupForm) -> str:
         return "UTC"
 
 
-def _start_session(user) -> None:  # type: ignore[no-untyped-def]
-    # A fresh session at login: nothing set before authentication survives it.
-    session.clear()
-    login_user(user)
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> str | Response:
     if current_user.is_authenticated:
@@ -78,7 +73,7 @@ def signup() -> str | Response:
             db.session.rollback()
             form.email.errors.append("An account with that e-mail address exists already.")
         else:
-            _start_session(user)
+            log_in(user)
             flash(
                 f"Welcome to Timepulse! Times are shown in {user.timezone}; "
                 "check it and your week start, then connect your calendar.",
@@ -108,8 +103,7 @@ def login() -> str | Response | tuple[str, int]:
             form.password.errors.append("That e-mail address and password do not match.")
         else:
             throttle.reset(keys[1])
-            db.session.commit()
-            _start_session(user)
+            log_in(user)  # commits a rehashed password too
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -117,7 +111,6 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    logout_user()
-    session.clear()
+    log_out()
     flash("You are logged out.", "ok")
     return redirect(url_for("auth.login"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -235,15 +236,49 @@ def test_cookie_defaults_are_secure_unless_developing(tmp_path):
     assert dev["SESSION_COOKIE_SECURE"] is False
 
 
-def test_session_ends_when_the_session_version_changes(app, client, user_id):
+def test_session_ends_when_its_login_session_is_gone(app, client, user_id):
     from app.extensions import db
-    from app.models import User
+    from app.models import LoginSession
 
     with app.app_context():
-        db.session.get(User, user_id).session_version += 1
+        db.session.execute(sa.delete(LoginSession))
         db.session.commit()
 
     assert client.get("/").status_code == 302
+
+
+def _age_login_sessions(app: Any, by: timedelta) -> None:
+    from app.extensions import db
+    from app.models import LoginSession
+
+    with app.app_context():
+        started = datetime.now(UTC) - by
+        db.session.execute(sa.update(LoginSession).values(created_at=started))
+        db.session.commit()
+
+
+def _login_session_count(app: Any) -> int:
+    from app.extensions import db
+    from app.models import LoginSession
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession))
+
+
+def test_a_session_ends_after_the_session_lifetime_and_is_pruned_at_a_login(
+    app, client, make_user, user_id
+):
+    lifetime = app.permanent_session_lifetime
+    _age_login_sessions(app, lifetime - timedelta(minutes=1))
+    assert client.get("/").status_code == 200
+
+    _age_login_sessions(app, lifetime + timedelta(minutes=1))
+    assert client.get("/").status_code == 302
+
+    make_user("bob@example.com")
+    bob = app.test_client()
+    bob.post("/login", data={"email": "bob@example.com", "password": PASSWORD})
+    assert _login_session_count(app) == 1  # Bob's; Ada's expired one is gone
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])

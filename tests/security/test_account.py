@@ -70,7 +70,7 @@ def test_changing_the_password_needs_the_current_one(app, client, user_id, auth)
 
     assert response.status_code == 400
     assert "not your current password" in response.get_data(as_text=True)
-    assert _user(app, user_id).session_version == 0
+    assert client.get("/").status_code == 200  # still logged in
     auth.logout()
     assert auth.login(password=NEW_PASSWORD).status_code == 200  # refused: unchanged
     assert auth.login(password=PASSWORD).status_code == 302
@@ -105,7 +105,7 @@ def test_changing_the_password(app, client, user_id, auth):
     response = _change_password(client, PASSWORD, NEW_PASSWORD)
 
     assert response.status_code == 302
-    assert _user(app, user_id).session_version == 1
+    assert client.get("/").status_code == 200  # this browser stays logged in
     auth.logout()
     assert auth.login(password=PASSWORD).status_code == 200
     assert auth.login(password=NEW_PASSWORD).status_code == 302

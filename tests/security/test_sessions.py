@@ -1,11 +1,14 @@
-"""Sessions: cookie flags, a fresh session at login, nothing left at logout,
-and a password change ends every other session."""
+"""Sessions: cookie flags, a fresh session at login, nothing left at logout
+(not even in a copy of the cookie), and a password change ends every other
+session."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import PASSWORD
 from tests.security import tally
@@ -23,6 +26,44 @@ def _set_cookie(response: Any, name: str = "session") -> str:
 def _session(client: Any) -> dict[str, Any]:
     with client.session_transaction() as session:
         return dict(session)
+
+
+def _device(app: Any) -> Any:
+    """Another browser, logged in as Ada."""
+    device = app.test_client()
+    response = device.post("/login", data={"email": "ada@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    return device
+
+
+def _replay(app: Any, cookie: str, what: str | None = None) -> Any:
+    """Answer to another browser presenting a copy of a session cookie.
+
+    ``what`` names the bad input for the tally, when the copy should be refused.
+    """
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    response = thief.get("/")
+    if what:
+        tally.observe(response, what, expected=(302,))
+    return response
+
+
+def _login_sessions(app: Any) -> list[Any]:
+    from app.extensions import db
+    from app.models import LoginSession
+
+    with app.app_context():
+        return list(db.session.scalars(sa.select(LoginSession).order_by(LoginSession.id)))
+
+
+def _stored_values(app: Any, table: str) -> list[Any]:
+    from app.extensions import db
+
+    with app.app_context():
+        return [
+            value for row in db.session.execute(sa.text(f"SELECT * FROM {table}")) for value in row
+        ]
 
 
 class TestCookieFlags:
@@ -63,7 +104,7 @@ def test_login_starts_a_fresh_session(client, make_user, auth):
 
     session = _session(client)
     assert "planted" not in session
-    assert session["_user_id"].partition(":")[0].isdigit()
+    assert session["_user_id"].isdigit()
     assert client.get_cookie("session").value != before
 
 
@@ -72,6 +113,68 @@ def test_logout_clears_the_session(client, user_id, auth):
 
     assert SESSION_KEYS.isdisjoint(_session(client))
     assert client.get("/").status_code == 302
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(app, client, user_id, auth):
+    copied = client.get_cookie("session").value
+    assert _replay(app, copied).status_code == 200  # a copy works while the session lasts
+
+    auth.logout()
+
+    response = _replay(app, copied, "session cookie copied before logout, replayed after it")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert _login_sessions(app) == []
+
+
+def test_logging_out_on_one_device_leaves_the_others_logged_in(app, make_user):
+    make_user()
+    laptop, phone = _device(app), _device(app)
+
+    assert laptop.post("/logout").status_code == 302
+
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 200
+    assert len(_login_sessions(app)) == 1
+
+
+def test_the_session_token_is_stored_only_hashed(app, client, user_id):
+    token = _session(client)["sid"]
+    [row] = _login_sessions(app)
+
+    assert row.user_id == user_id
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert not any(token in str(value) for value in _stored_values(app, "login_sessions"))
+    # The hash itself logs nobody in: the server hashes what the cookie carries.
+    with client.session_transaction() as session:
+        session["sid"] = row.token_hash
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_without_a_login_session_token_is_logged_out(client, user_id):
+    # e.g. a cookie signed before login sessions existed
+    with client.session_transaction() as session:
+        del session["sid"]
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_deleting_the_account_ends_its_sessions_everywhere_and_nobody_elses(app, make_user):
+    make_user()
+    make_user("bob@example.com")
+    laptop, phone = _device(app), _device(app)
+    bob = app.test_client()
+    bob.post("/login", data={"email": "bob@example.com", "password": PASSWORD})
+
+    response = laptop.post("/settings/account/delete", data={"password": PASSWORD})
+
+    assert response.status_code == 302
+    assert phone.get("/").status_code == 302
+    assert bob.get("/").status_code == 200
+    assert len(_login_sessions(app)) == 1
 
 
 def test_a_stolen_cookie_from_another_browser_is_refused(client, user_id):
@@ -83,10 +186,10 @@ def test_a_stolen_cookie_from_another_browser_is_refused(client, user_id):
 
 def test_changing_the_password_ends_other_sessions_but_not_this_one(app, make_user, auth):
     make_user()
-    other = app.test_client()
-    other.post("/login", data={"email": "ada@example.com", "password": PASSWORD})
+    other = _device(app)
     assert other.get("/").status_code == 200
     auth.login()
+    copied = auth.client.get_cookie("session").value
 
     response = auth.client.post(
         "/settings/account/password",
@@ -96,12 +199,14 @@ def test_changing_the_password_ends_other_sessions_but_not_this_one(app, make_us
     assert response.status_code == 302
     assert auth.client.get("/").status_code == 200
     assert other.get("/").status_code == 302
+    response = _replay(app, copied, "session cookie copied before a password change")
+    assert response.status_code == 302
+    assert len(_login_sessions(app)) == 1
 
 
 def test_log_out_everywhere_ends_every_other_session(app, make_user, auth):
     make_user()
-    other = app.test_client()
-    other.post("/login", data={"email": "ada@example.com", "password": PASSWORD})
+    other = _device(app)
     auth.login()
     stolen = auth.client.get_cookie("session").value
 
@@ -109,8 +214,6 @@ def test_log_out_everywhere_ends_every_other_session(app, make_user, auth):
 
     assert auth.client.get("/").status_code == 200
     assert other.get("/").status_code == 302
-    replay = app.test_client()
-    replay.set_cookie("session", stolen)
-    response = replay.get("/")
-    tally.observe(response, "replayed session cookie after log-out everywhere", expected=(302,))
+    response = _replay(app, stolen, "replayed session cookie after log-out everywhere")
     assert response.status_code == 302
+    assert len(_login_sessions(app)) == 1
