@@ -82,9 +82,9 @@ def load(url: str, users: int, occurrences: int, entries: int, today: date) -> N
         per_user_entries = entries // users
         steps: list[tuple[str, str, Callable[[], Iterator[str]]]] = [
             ("users", "id, email, password_hash, timezone, week_start, rounding_minutes, "
-             "rounding_mode, session_version, created_at",
+             "rounding_mode, created_at",
              lambda: (f"{u}\tuser{u}@bench.test\t{password if u == 1 else '-'}\tEurope/Prague"
-                      f"\t0\t0\tnearest\t0\t{now}\n" for u in range(1, users + 1))),
+                      f"\t0\t0\tnearest\t{now}\n" for u in range(1, users + 1))),
             ("projects", "id, user_id, name, colour, billable_default, archived, created_at",
              lambda: (f"{(u - 1) * 5 + p + 1}\t{u}\tProject {p}\t#336699\tf\tf\t{now}\n"
                       for u in range(1, users + 1) for p in range(5))),
