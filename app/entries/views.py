@@ -16,9 +16,10 @@ from app.auth.views import safe_next
 from app.entries import bp
 from app.entries.forms import EntryForm, TimerForm
 from app.entries.service import (
+    ListedEntry,
     duplicate_entry,
-    entries_between,
     entry_days,
+    listed_between,
     save_entry,
     start_timer,
     stop_timer,
@@ -81,8 +82,8 @@ def week() -> str:
         timeutil.local_midnight(days[0], tz),
         timeutil.local_midnight(days[-1] + timedelta(days=1), tz),
     )
-    entries = entries_between(current_user.id, start, end)
-    by_day: dict[date, list[TimeEntry]] = {d: [] for d in days}
+    entries = listed_between(current_user.id, start, end)
+    by_day: dict[date, list[ListedEntry]] = {d: [] for d in days}
     for entry in entries:
         for day in entry_days(entry, tz):
             if day in by_day:
