@@ -170,3 +170,20 @@ def test_another_users_entry_is_not_found(
     assert resolve(client, entry, "keep").status_code == 404
     assert fetch(TimeEntry, entry).source_change == "moved"
     assert ">Eve<" not in client.get(NEXT).get_data(as_text=True)
+
+
+def test_a_change_whose_event_is_gone_offers_keep_or_delete(
+    client: Any, tracked: Any, update: Any, app: Any
+) -> None:
+    from app.extensions import db
+
+    occ, entry = tracked
+    refresh_flags(update, occ, entry, "removed", removed_at=utc(2025, 11, 5))
+    with app.app_context():  # the feed deleted since: its occurrences go, the entry stays
+        db.session.delete(db.session.get(Occurrence, occ))
+        db.session.commit()
+    page = client.get(NEXT).get_data(as_text=True)
+    assert "removed from the calendar" in page and "Planning" in page
+    assert "<td>Tue 4 Nov 2025, 09:00–10:00</td><td>—" in page
+    assert "Keep my entry" in page and "Delete the entry" in page
+    assert "Apply the calendar" not in page
