@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.dashboard              # 1,000 users, 1,000,000 occurrences,
                                                      # 100,000 time entries (PostgreSQL)
     .venv/bin/python -m bench.dashboard --scale 0.1  # a tenth of that, for a quick look
+    .venv/bin/python -m bench.dashboard --scale 0.1 --profile dashboard  # where its time goes
 
 Rows are loaded with COPY into a fresh PostgreSQL database (migrated, then
 ANALYZEd). Each user has one calendar with meetings spread over the refresh
@@ -236,6 +237,26 @@ def timings(
     return wall, cpu
 
 
+def profile(client: FlaskClient, path: str, rounds: int) -> None:
+    """Where a page's time goes: cProfile over ``rounds`` requests, by own time.
+
+    The profiler's own cost is per call, so it exaggerates code that makes many
+    small calls (templates); compare pieces with ``time.perf_counter_ns`` too.
+    """
+    import cProfile
+    import pstats
+
+    for _ in range(WARM_UP):
+        client.get(path)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        client.get(path)
+    profiler.disable()
+    print(f"\nprofile of {path}, {rounds} requests:")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
@@ -291,6 +312,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="0.1 for a quick run")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument(
+        "--profile",
+        metavar="PAGE",
+        choices=["dashboard", "impulse panel", "week timesheet", "trivial", "projects"],
+        help="then profile that page (cProfile, by own time) instead of the day query report",
+    )
+    parser.add_argument(
         "--try-index",
         action="store_true",
         help="then add the index the panel's latest-entry lookup needs and measure again",
@@ -328,6 +355,11 @@ def main() -> None:
         counts = {name: statements(app, client, path) for name, path in pages.items()}
         wall, cpu = timings(client, pages, args.rounds)
         report(wall, cpu, counts)
+        if args.profile:
+            named = {TRIVIAL: "trivial", LOGGED_IN: "projects"}
+            path = next(p for name, p in pages.items() if named.get(name, name) == args.profile)
+            profile(client, path, args.rounds)
+            return
         day_query_report(app, today - timedelta(days=1))
         if args.try_index:
             add_proposed_index(url)
