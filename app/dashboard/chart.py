@@ -7,6 +7,7 @@ of its own) cost twice as much as the rest of the chart.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,6 +37,17 @@ class DayBar:
         return self.x + 12
 
 
+# strftime costs more than the rest of a column; a week's days come back all week.
+@functools.lru_cache(maxsize=64)
+def _weekday(day: date) -> str:
+    return day.strftime("%a")
+
+
+@functools.lru_cache(maxsize=64)
+def _day_name(day: date) -> str:
+    return day.strftime("%A %-d %b")
+
+
 def week_bars(days: list[date], totals: dict[date, timedelta]) -> list[DayBar]:
     """A column per day of ``days`` (a week), from the time per day in ``totals``."""
     seconds = [totals[day].total_seconds() if totals.get(day) else 0.0 for day in days]
@@ -52,8 +64,8 @@ def week_bars(days: list[date], totals: dict[date, timedelta]) -> list[DayBar]:
                 height=f"{height:.2f}",
                 value_y=f"{76 - height:.2f}",
                 total=format_duration(totals[day]) if totals.get(day) else "0:00",
-                weekday=day.strftime("%a"),
-                name=day.strftime("%A %-d %b"),
+                weekday=_weekday(day),
+                name=_day_name(day),
             )
         )
     return bars

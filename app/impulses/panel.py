@@ -165,7 +165,7 @@ class Impulse:
 
 def _clock(value: datetime, zone: ZoneInfo, day: date) -> str:
     local = value.astimezone(zone)
-    clock = local.strftime("%H:%M")
+    clock = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), at a fifth of the cost
     return clock if local.date() == day else f"{local.strftime('%a')} {clock}"
 
 
