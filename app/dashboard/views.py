@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 from app import timeutil
 from app.dashboard import bp
 from app.dashboard.chart import week_bars
+from app.dashboard.rows import day_url, page_url
 from app.entries.forms import timer_card
 from app.entries.service import totals_by_day, week_and_running
 from app.impulses.panel import Filters, build_panel, parse_day
@@ -56,8 +57,8 @@ def _impulse_panel(today: date, rules: list[Rule]) -> dict[str, Any]:
     feeds_endpoint = "settings.impulses"
     return {
         "panel": build_panel(current_user, day, filters, rules),
-        "back": url_for("dashboard.index", day=day.isoformat(), **filters.as_args()),
-        "feeds_url": url_for(feeds_endpoint)
+        "back": day_url("dashboard.index", **filters.as_args())(day),
+        "feeds_url": page_url(feeds_endpoint)
         if feeds_endpoint in current_app.view_functions
         else None,
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from flask import render_template_string, url_for
 
-from app.dashboard.rows import RowUrl, row_url, swatch_svg
+from app.dashboard.rows import RowUrl, day_url, page_url, row_url, swatch_svg
 
 ROWS = [
     ("impulses.track", "occurrence_id", {}),
@@ -24,6 +25,22 @@ def test_row_links_are_what_url_for_makes(app: Any, endpoint: str, id_name: str,
             for row_id in (1, 42, 987654321, 10**12):
                 want = url_for(endpoint, **values, **{id_name: row_id})
                 assert row_url(endpoint, id_name, **values)(row_id) == want
+
+
+@pytest.mark.parametrize("values", [{}, {"show_done": "1"}, {"hide_free": "1", "show_done": "1"}])
+def test_day_links_are_what_url_for_makes(app: Any, values: Any) -> None:
+    for root in ("", "/timepulse"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for day in (date(2025, 11, 4), date(1900, 1, 1), date(9000, 12, 31)):
+                want = url_for("dashboard.index", day=day.isoformat(), **values)
+                assert day_url("dashboard.index", **values)(day) == want
+
+
+@pytest.mark.parametrize("endpoint", ["dashboard.index", "rules.index", "impulses.track_all"])
+def test_page_links_are_what_url_for_makes(app: Any, endpoint: str) -> None:
+    for root in ("", "/timepulse", ""):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            assert page_url(endpoint) == url_for(endpoint)
 
 
 def test_row_links_take_only_ids(app: Any) -> None:
