@@ -302,8 +302,6 @@ class Cycle:
     naive_cpu_ms: float | None = None
     naive_statements: float | None = None
     note: str = ""
-    # Celery: the meter stopped when the queue was empty (None: not measured).
-    drained: services.CpuMeter | None = None
 
     @property
     def refresh_cpu(self) -> float:
@@ -448,9 +446,6 @@ def run_celery(
             cycle_start = datetime.now(UTC)
             pids = lambda: [p for w in workers for p in services.process_tree(w.pid)]  # noqa: E731
             meter = cpu_meter(pids, server).start()
-            # The same, stopped once the workers have taken the last task:
-            # after that only the slowest servers are still being waited for.
-            drained = cpu_meter(pids, server).start()
             started = time.perf_counter()
             with celery.connection_for_write(services.REDIS_URL) as conn:
                 enqueue_due_feeds.apply_async(connection=conn)
@@ -459,9 +454,6 @@ def run_celery(
             )
 
             def finished() -> bool:
-                warm = time.perf_counter() - started > 0.5  # the tick has sent its tasks
-                if warm and not drained.wall and client.llen("celery") == 0:
-                    drained.stop()
                 count = db.session.scalar(done)
                 db.session.rollback()
                 return count == len(ids)
@@ -488,7 +480,7 @@ def run_celery(
     ]
     note = "per refresh: CPU time and statements of the worker thread that ran the task"
     note += " (bench.celery_probe); wall time from the sync run"
-    return Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note, drained=drained)
+    return Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note)
 
 
 @dataclass(frozen=True)
@@ -542,11 +534,6 @@ def report(cycle: Cycle) -> None:
     rest = meter.cores_busy - sum(meter.cores(name) for name in meter.groups)
     print(f"   cores busy over the cycle: {parts}, everything else {max(rest, 0.0):.2f}"
           f" = the machine {meter.cores_busy:.2f} of {cores}")  # fmt: skip
-    if cycle.drained is not None and cycle.drained.wall:
-        d = cycle.drained
-        print(f"   until the queue was empty ({d.wall:.1f} s; then only slow servers were"
-              f" awaited): {REFRESHING} {d.cores(REFRESHING):.2f}, the machine"
-              f" {d.cores_busy:.2f} of {cores}")  # fmt: skip
     print(
         f"   refreshing used {cycle.refresh_cpu:.1f} CPU-s = {per_core:.0f} feeds per CPU-second:"
         f" {per_core * 900:,.0f} feeds per core at a 15-minute interval"
