@@ -107,3 +107,65 @@ def test_dropping_the_session_version_keeps_every_users_data(tmp_path, monkeypat
         with db.engine.connect() as conn:
             assert conn.execute(projects).scalars().all() == ["Apollo"]
         db.engine.dispose()
+
+
+def test_every_downgrade_and_upgrade_keeps_the_data(tmp_path, monkeypatch):
+    """0004 and 0005 change ``feeds`` and ``users``, the parents of most other tables:
+    on SQLite a migration that copied either table and dropped the old one would
+    cascade into occurrences, sync runs, entries and rules. Rows written at the head
+    survive going down to the first revision and back up."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Feed, Occurrence, Project, Rule, SyncRun, TimeEntry, User
+
+    monkeypatch.setenv("TIMEPULSE_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}"})
+    migrations = str(ROOT / "migrations")
+    tables = ("users", "projects", "rules", "feeds", "occurrences", "sync_runs", "time_entries")
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def counts() -> dict[str, int]:
+        with db.engine.connect() as conn:
+            return {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}
+
+    with app.app_context():
+        upgrade(directory=migrations)
+        user = User(email="ada@example.com", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        project = Project(user_id=user.id, name="Apollo")
+        feed = Feed(user_id=user.id, name="Work", url_fingerprint="f" * 64, last_duration_ms=40)
+        db.session.add_all([project, feed])
+        db.session.flush()
+        occurrence = Occurrence(
+            feed_id=feed.id, user_id=user.id, uid="a@x", start=start,
+            end=start + timedelta(hours=1), content_hash="h",
+        )  # fmt: skip
+        db.session.add_all(
+            [
+                occurrence,
+                Rule(user_id=user.id, field="subject", operator="contains", pattern="x",
+                     project_id=project.id),
+                SyncRun(feed_id=feed.id, outcome="ok"),
+            ]
+        )  # fmt: skip
+        db.session.flush()
+        db.session.add(
+            TimeEntry(user_id=user.id, project_id=project.id, occurrence_id=occurrence.id,
+                      start=start, end=start + timedelta(hours=1), description="Standup")
+        )  # fmt: skip
+        db.session.commit()
+        db.session.remove()
+        written = counts()
+        assert all(written.values()), written
+
+        downgrade(directory=migrations, revision="0001")
+        assert counts() == written
+        upgrade(directory=migrations)
+        assert counts() == written
+        db.engine.dispose()

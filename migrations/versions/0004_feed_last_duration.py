@@ -14,11 +14,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE (SQLite >= 3.35 has DROP COLUMN), not batch mode: batch
+# copies feeds into a new table and drops the old one, and with foreign_keys=ON
+# that DROP cascades into every feed's occurrences and sync runs.
+
+
 def upgrade():
-    with op.batch_alter_table("feeds") as batch:
-        batch.add_column(sa.Column("last_duration_ms", sa.Integer(), nullable=True))
+    op.add_column("feeds", sa.Column("last_duration_ms", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("feeds") as batch:
-        batch.drop_column("last_duration_ms")
+    op.drop_column("feeds", "last_duration_ms")
