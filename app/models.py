@@ -79,7 +79,8 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
-    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: every login deletes the expired rows, anyone's.
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Project(db.Model):  # type: ignore[name-defined,misc]

@@ -34,6 +34,7 @@ def upgrade():
         sa.UniqueConstraint("token_hash", name=op.f("uq_login_sessions_token_hash")),
     )
     op.create_index(op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"])
+    op.create_index(op.f("ix_login_sessions_created_at"), "login_sessions", ["created_at"])
     # A plain ALTER TABLE (SQLite >= 3.35 has DROP COLUMN), not batch mode:
     # batch copies users into a new table and drops the old one, and with
     # foreign_keys=ON that DROP cascades into every user's projects, feeds
@@ -47,5 +48,6 @@ def downgrade():
         "users",
         sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"),
     )
+    op.drop_index(op.f("ix_login_sessions_created_at"), table_name="login_sessions")
     op.drop_index(op.f("ix_login_sessions_user_id"), table_name="login_sessions")
     op.drop_table("login_sessions")
