@@ -567,31 +567,42 @@ def _row(kind: str, rows: list[Sample]) -> str:
 def _ratios(cycle: Cycle, by_kind: dict[str, list[Sample]]) -> None:
     changed = by_kind["changed"]
     metric = "cpu_ms" if changed and changed[0].cpu_ms is not None else "wall_ms"
-
-    def cost(samples: list[Sample]) -> float:
-        return _median([getattr(s, metric) for s in samples])
-
-    c = cost(changed)
-    u = cost(by_kind["304"] + by_kind["restamped"])
-    print(f"   unchanged / changed ({metric}): {u:.1f} / {c:.1f} = {100 * u / c:.1f} %"
-          " (target < 2 %)")  # fmt: skip
-    for kind in ("304", "restamped"):
-        print(f"     {kind}: {100 * cost(by_kind[kind]) / c:.1f} %")
+    own = _ratio(
+        f"unchanged / changed ({metric})",
+        lambda samples: _median([getattr(s, metric) for s in samples]),
+        by_kind,
+        target=" (target < 2 %)",
+    )
     if changed and changed[0].db_cpu_ms is not None:
         # What a refresh costs the whole system: its own CPU and PostgreSQL's.
-        def both(samples: list[Sample]) -> float:
-            return _median([(s.cpu_ms or 0.0) + (s.db_cpu_ms or 0.0) for s in samples])
-
-        u, c = both(by_kind["304"] + by_kind["restamped"]), both(changed)
-        print(f"   with PostgreSQL's CPU: {u:.1f} / {c:.1f} = {100 * u / c:.1f} %"
-              f" (304: {100 * both(by_kind['304']) / c:.1f} %,"
-              f" restamped: {100 * both(by_kind['restamped']) / c:.1f} %)")  # fmt: skip
+        _ratio(
+            "with PostgreSQL's CPU",
+            lambda samples: _median([(s.cpu_ms or 0.0) + (s.db_cpu_ms or 0.0) for s in samples]),
+            by_kind,
+        )
     if cycle.naive_cpu_ms is not None:
         naive = cycle.naive_cpu_ms
         statements = cycle.naive_statements
         print("   naive (parse every feed every time): an unchanged feed costs"
               f" {naive:.1f} ms CPU and {statements:.0f} statements;"
-              f" ours {u:.1f} ms ({naive / u:.0f}x less)")  # fmt: skip
+              f" ours {own:.1f} ms ({naive / own:.0f}x less)")  # fmt: skip
+
+
+def _ratio(
+    label: str,
+    cost: Callable[[list[Sample]], float],
+    by_kind: dict[str, list[Sample]],
+    target: str = "",
+) -> float:
+    """Print an unchanged feed's ``cost`` against a changed one's, overall and per
+    kind of unchanged feed; returns the unchanged cost."""
+    changed = cost(by_kind["changed"])
+    unchanged = cost(by_kind["304"] + by_kind["restamped"])
+    share = 100 * unchanged / changed
+    print(f"   {label}: {unchanged:.1f} / {changed:.1f} = {share:.1f} %{target}")
+    for kind in ("304", "restamped"):
+        print(f"     {kind}: {100 * cost(by_kind[kind]) / changed:.1f} %")
+    return unchanged
 
 
 # --- main ------------------------------------------------------------------------------
