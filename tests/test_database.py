@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -46,3 +48,63 @@ def test_a_view_with_pending_objects_is_not_committed(postgres: Flask, user_id: 
         db.session.add(Project(user_id=user_id, name="Pending"))
     with postgres.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Project.id))) == 0
+
+
+def _end_other_sessions(app: Flask) -> int:
+    """What a database restart does to the pool: every session ended by the server."""
+    with app.app_context():
+        admin = sa.create_engine(db.engine.url, poolclass=sa.NullPool)
+    ended = sa.text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    left = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with admin.connect() as connection:
+        count = int(connection.execute(ended).scalar_one())
+        for _ in range(100):  # pg_terminate_backend only signals; wait until they are gone
+            if connection.execute(left).scalar_one() == 0:
+                break
+            time.sleep(0.05)
+    admin.dispose()
+    return count
+
+
+def test_connections_the_server_ended_are_replaced_before_use(
+    postgres: Flask, client: FlaskClient
+) -> None:
+    # No pre-ping on every checkout (app.database): a pooled connection whose
+    # session the server ended is noticed without a round trip, and replaced.
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    assert _end_other_sessions(postgres) >= 1
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.get_json()["database"] == "ok"
+
+
+def test_a_connection_idle_too_long_is_pinged_and_replaced_when_silent(
+    postgres: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A connection a firewall dropped silently has nothing to read; only a
+    # ping finds out. A dead network cannot be made here, so the ping fails.
+    import psycopg
+
+    from app import database
+
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    with postgres.app_context():
+        dialect = db.engine.dialect
+    pings: list[object] = []
+
+    def silent(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        raise psycopg.OperationalError("no answer")
+
+    monkeypatch.setattr(dialect, "do_ping", silent)
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    assert pings == []  # used a moment ago: no round trip
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    assert len(pings) == 1  # pinged once; the connection that served is a new one

@@ -256,13 +256,15 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
         "p_http_status": fetched.status,
         "p_bytes": len(fetched.body),
     }
-    # Leaving the block without the commit (an error) rolls both statements back.
-    with engine_of(run.session).connect() as connection:
-        updated = connection.execute(_unchanged_update(tuple(optional)), params)
-        if updated.rowcount != 1:
-            # What the ORM flush raised when the feed vanished under the refresh.
-            raise so.exc.StaleDataError("feed row is gone")
-        unchanged = connection.execute(_UNCHANGED_RUN, run_values).scalar_one()
+    engine = engine_of(run.session)
+    # On PostgreSQL the record is one statement (``_unchanged_record``),
+    # atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
+    # On SQLite, leaving the block without the commit (an error) rolls both
+    # statements back.
+    postgres = engine.dialect.name == "postgresql"
+    options = {"isolation_level": "AUTOCOMMIT"} if postgres else {}
+    with engine.connect().execution_options(**options) as connection:
+        unchanged = _write_unchanged(connection, tuple(optional), params | run_values)
         if random.randrange(PRUNE_UNCHANGED_EVERY) == 0:
             _prune_history(connection, run.feed_id)
         connection.commit()
@@ -271,6 +273,44 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     result = RefreshResult(run.feed_id, "unchanged", counts, fetched.status, None, None, duration)
     log.info("%s", result.summary())
     return result
+
+
+def _write_unchanged(
+    connection: sa.Connection, optional: tuple[str, ...], params: dict[str, Any]
+) -> int:
+    """Record an unchanged refresh; returns the feed's active occurrences.
+
+    Raises StaleDataError (what an ORM flush raises) when the feed vanished
+    under the refresh.
+    """
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_unchanged_record(optional), params).first()
+    elif connection.execute(_unchanged_update(optional), params).rowcount == 1:
+        row = connection.execute(_UNCHANGED_RUN, params).first()
+    else:
+        row = None
+    if row is None:
+        raise so.exc.StaleDataError("feed row is gone")
+    return int(row.unchanged)
+
+
+@functools.cache
+def _unchanged_record(optional: tuple[str, ...]) -> sa.Insert:
+    """Both writes of an unchanged refresh as one PostgreSQL statement.
+
+    ``WITH recorded AS (UPDATE feeds … RETURNING id) INSERT INTO sync_runs
+    … SELECT … FROM recorded``: one round trip, and no sync run when the
+    feed is gone (the UPDATE returned no row).
+    """
+    recorded = _unchanged_update(optional).returning(_FEEDS.c.id).cte("recorded")
+    values = {**_run_values(recorded.c.id), "feed_id": recorded.c.id}
+    rows = sa.select(*values.values()).select_from(recorded)
+    return (
+        sa.insert(_SYNC_RUNS)
+        .from_select(list(values), rows)
+        .add_cte(recorded)
+        .returning(_SYNC_RUNS.c.unchanged)
+    )
 
 
 @functools.cache
@@ -287,14 +327,23 @@ def _unchanged_run() -> sa.Insert:
     """The INSERT of an unchanged refresh's sync run; it counts the active occurrences."""
     c = _SYNC_RUNS.c
     feed_id = sa.bindparam("p_feed_id", type_=c.feed_id.type)
+    values = {**_run_values(feed_id), "feed_id": feed_id}
+    return sa.insert(_SYNC_RUNS).values(values).returning(c.unchanged)
+
+
+def _run_values(feed_id: sa.ColumnElement[int]) -> dict[str, Any]:
+    """The columns of an unchanged refresh's sync run but its feed id."""
+    c = _SYNC_RUNS.c
     values: dict[str, Any] = {
         name: sa.bindparam(f"p_{name}", type_=c[name].type)
-        for name in ("feed_id", "started_at", "duration_ms", "http_status", "bytes")
+        for name in ("started_at", "duration_ms", "http_status", "bytes")
     }
-    values |= {"outcome": "unchanged", "new": 0, "changed": 0, "removed": 0}
-    values |= {"error_kind": None, "error_message": None}
+    values |= {
+        name: sa.literal(value, c[name].type)
+        for name, value in {"outcome": "unchanged", "new": 0, "changed": 0, "removed": 0}.items()
+    }
     values["unchanged"] = active_count_query(feed_id).scalar_subquery()
-    return sa.insert(_SYNC_RUNS).values(values).returning(c.unchanged)
+    return values
 
 
 _UNCHANGED_RUN = _unchanged_run()

@@ -169,6 +169,74 @@ def test_unchanged_refreshes_trim_the_history_too(
     assert runs(query, feed_id) == [("unchanged", None), ("unchanged", None)]
 
 
+def test_an_unchanged_refresh_costs_two_statements_on_postgresql(
+    app: Any,
+    feed_server: FeedServer,
+    feed_url: str,
+    make_user: Any,
+    make_feed: Any,
+    refresh: Any,
+    query: Any,
+) -> None:
+    # The cheapest refresh is most refreshes: the lease's UPDATE, then one
+    # statement recording it (PostgreSQL), each in autocommit. SQLite, with
+    # no writes inside WITH, records it in an UPDATE and an INSERT.
+    from app.extensions import db
+
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+    assert refresh(feed_id).outcome == "ok"
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+        postgres = engine.dialect.name == "postgresql"
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        result = refresh(feed_id)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+    assert result.outcome == "unchanged" and result.counts.unchanged == 3
+    assert statements == (["UPDATE", "WITH"] if postgres else ["UPDATE", "UPDATE", "INSERT"])
+    assert runs(query, feed_id) == [("ok", None), ("unchanged", None)]
+    assert feed_value(query, feed_id, "lease_owner") is None
+    assert feed_value(query, feed_id, "progress") == "done"
+
+
+def test_a_feed_deleted_during_an_unchanged_refresh_leaves_no_trace(
+    app: Any,
+    feed_server: FeedServer,
+    feed_url: str,
+    make_user: Any,
+    make_feed: Any,
+    refresh: Any,
+    query: Any,
+) -> None:
+    from app.extensions import db
+
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+    assert refresh(feed_id).outcome == "ok"
+    with app.app_context():
+        engine = db.engine
+
+    def fetch_then_delete(url: str, **kwargs: Any) -> Any:
+        fetched = fetch_feed(url, **kwargs)
+        with engine.begin() as connection:  # the user deletes the feed meanwhile
+            connection.execute(sa.delete(Feed).where(Feed.id == feed_id))
+        return fetched
+
+    result = refresh(feed_id, fetch=fetch_then_delete)
+
+    assert result.outcome == "skipped"
+    assert query(lambda s: s.scalar(sa.select(sa.func.count(SyncRun.id)))) == 0
+    assert query(lambda s: s.get(Feed, feed_id)) is None
+
+
 @pytest.mark.parametrize(
     ("line", "seconds"),
     [
