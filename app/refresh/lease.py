@@ -59,8 +59,8 @@ def take_lease(
     The same conditional UPDATE with ``RETURNING`` (PostgreSQL, SQLite ≥ 3.35):
     the refresh learns what it needs about the feed without loading it. When
     the session has no transaction open (a refresh's usual start) the UPDATE
-    and its commit go through a plain connection: the session's bookkeeping
-    for a transaction cost as much as the statement. Otherwise the caller's
+    goes through ``short_connection``: the session's bookkeeping for a
+    transaction cost as much as the statement. Otherwise the caller's
     pending work is committed with the lease, as ``acquire_lease`` does.
     """
     statement = _taking(progress is not None, columns)
@@ -69,10 +69,25 @@ def take_lease(
         row = session.execute(statement, params).first()
         session.commit()
         return row
-    # One statement is atomic by itself: autocommit spares the round trips
-    # of BEGIN and COMMIT.
-    with engine_of(session).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(statement, params).first()
+    with short_connection(engine_of(session)) as connection:
+        row = connection.execute(statement, params).first()
+        connection.commit()
+    return row
+
+
+def short_connection(engine: sa.Engine) -> sa.Connection:
+    """A connection for a few statements that end in one commit, without the session.
+
+    On PostgreSQL it is in autocommit: each statement is its own
+    transaction, which spares the round trips of BEGIN and COMMIT, so use
+    it only for work that is one statement or need not be atomic. SQLite
+    keeps its transaction: there BEGIN and COMMIT cost no round trip, and
+    switching to autocommit and back costs a PRAGMA each way.
+    """
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
 
 
 def engine_of(session: so.Session) -> sa.Engine:

@@ -47,6 +47,7 @@ from app.refresh.lease import (
     release_lease,
     releasing_values,
     set_progress,
+    short_connection,
     take_lease,
 )
 from app.refresh.policy import backoff_seconds, clamp_interval, fetch_policy, refresh_window
@@ -221,14 +222,15 @@ def _parse_and_apply(
 
 
 def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> RefreshResult:
-    """The cheapest refresh: one UPDATE of the feed and one INSERT of the run, one commit.
+    """The cheapest refresh: the feed's UPDATE and the run's INSERT, one commit.
 
     No ORM object: the values are what ``_succeeded`` and ``_finish`` would
     set on a loaded feed (an ORM flush writes only the changed columns; the
     row ends up the same). The sync run counts the active occurrences in its
     own INSERT and returns the count. The statements go through a plain
     connection rather than the session: the session's bookkeeping for a
-    transaction cost as much as the two statements themselves.
+    transaction cost as much as the two statements themselves. On
+    PostgreSQL both are one statement (``_unchanged_record``).
     """
     params = _success_values(run, fetched, feed.refresh_interval)
     optional = []
@@ -256,14 +258,10 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
         "p_http_status": fetched.status,
         "p_bytes": len(fetched.body),
     }
-    engine = engine_of(run.session)
-    # On PostgreSQL the record is one statement (``_unchanged_record``),
-    # atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
-    # On SQLite, leaving the block without the commit (an error) rolls both
+    # On PostgreSQL the record is one statement (``_unchanged_record``); on
+    # SQLite, leaving the block without the commit (an error) rolls both
     # statements back.
-    postgres = engine.dialect.name == "postgresql"
-    options = {"isolation_level": "AUTOCOMMIT"} if postgres else {}
-    with engine.connect().execution_options(**options) as connection:
+    with short_connection(engine_of(run.session)) as connection:
         unchanged = _write_unchanged(connection, tuple(optional), params | run_values)
         if random.randrange(PRUNE_UNCHANGED_EVERY) == 0:
             _prune_history(connection, run.feed_id)
