@@ -15,8 +15,7 @@ from app.dashboard.rows import day_url, page_url
 from app.entries.forms import timer_card
 from app.entries.service import totals_by_day, week_and_running
 from app.impulses.panel import Filters, build_panel, parse_day
-from app.impulses.rules import projects_and_rules
-from app.models import Rule
+from app.impulses.rules import ListedRule, projects_and_rules
 
 
 @bp.get("/")
@@ -50,7 +49,7 @@ def index() -> str:
     )
 
 
-def _impulse_panel(today: date, rules: list[Rule]) -> dict[str, Any]:
+def _impulse_panel(today: date, rules: list[ListedRule]) -> dict[str, Any]:
     """The impulse panel for ``?day=`` (default today) with the filters of the query string."""
     day = parse_day(request.args.get("day"), today)
     filters = Filters.from_args(request.args)

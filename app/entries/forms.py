@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
@@ -22,10 +24,18 @@ from app.entries.service import MAX_ENTRY_LENGTH, EntryInput
 from app.errors import ValidationError
 from app.models import Project, TimeEntry
 
+if TYPE_CHECKING:
+    from app.impulses.rules import ListedProject
 
-def _project_choices(projects: list[Project], with_client: bool = False) -> list[SelectChoice]:
-    def label(p: Project) -> str:
-        return p.name + (f" ({p.client})" if with_client and p.client else "")
+
+def _project_choices(
+    projects: Sequence[Project | ListedProject], with_client: bool = False
+) -> list[SelectChoice]:
+    def label(p: Project | ListedProject) -> str:
+        # Only a Project has a client: the timer's ListedProject choices leave it out.
+        return p.name + (
+            f" ({p.client})" if with_client and isinstance(p, Project) and p.client else ""
+        )
 
     # data-billable lets app.js tick "Billable" when a billable project is picked.
     return [SelectChoice("", "— no project —")] + [
@@ -130,7 +140,7 @@ class TimerCard:
     choices: list[SelectChoice]
 
 
-def timer_card(projects: list[Project]) -> TimerCard:
+def timer_card(projects: Sequence[Project | ListedProject]) -> TimerCard:
     description, project = TimerForm.description, TimerForm.project
     (length,) = [v for v in description.kwargs["validators"] if isinstance(v, Length)]
     return TimerCard(description.args[0], length.max, project.args[0], _project_choices(projects))

@@ -10,7 +10,7 @@ projects), and the entries whose source changed.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from app.extensions import db
 from app.feeds.catalogue import CATALOGUE
 from app.feeds.catalogue import Entry as CatalogueEntry
 from app.impulses.changes import PendingChange, describe_change, pending_changes
-from app.impulses.rules import user_rules
+from app.impulses.rules import ListedRule, user_rules
 from app.impulses.suggest import (
     NONE,
     Past,
@@ -213,7 +213,9 @@ def parse_day(raw: str | None, today: date) -> date:
         return today
 
 
-def build_panel(user: User, day: date, filters: Filters, rules: list[Rule] | None = None) -> Panel:
+def build_panel(
+    user: User, day: date, filters: Filters, rules: Sequence[Rule | ListedRule] | None = None
+) -> Panel:
     """Everything the panel template needs for ``day`` in the user's zone.
 
     ``rules``: the user's rules (``user_rules``) when the caller has them already.
@@ -349,7 +351,9 @@ def _apply_filters(
     return visible, hidden
 
 
-def day_impulses(user: User, day: date, rules: list[Rule] | None = None) -> list[Impulse]:
+def day_impulses(
+    user: User, day: date, rules: Sequence[Rule | ListedRule] | None = None
+) -> list[Impulse]:
     """Every impulse of the local ``day`` (all states), with suggestions."""
     tz = timeutil.zone(user.timezone)
     rows = db.session.execute(_day_select(), _day_params(user.id, day, tz)).all()
@@ -360,7 +364,7 @@ def _impulses(
     user_id: int,
     rows: list[tuple[Occurrence, int | None]],
     tz: ZoneInfo,
-    rules: list[Rule] | None,
+    rules: Sequence[Rule | ListedRule] | None,
 ) -> list[Impulse]:
     occurrences = [row[0] for row in rows]
     suggestions = suggest_for(user_id, occurrences, tz, rules)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.impulses import rules as rules_mod
+from app.impulses.rules import ListedRule
 from app.models import Occurrence, Project, Rule, TimeEntry
 
 
@@ -49,7 +50,7 @@ def suggest_for(
     user_id: int,
     occurrences: Sequence[Occurrence],
     tz: ZoneInfo,
-    rules: list[Rule] | None = None,
+    rules: Sequence[Rule | ListedRule] | None = None,
 ) -> dict[int, Suggestion]:
     """Suggestions for many occurrences by id, in two queries (rules unless given, history)."""
     if rules is None:
@@ -68,7 +69,7 @@ def suggest(user_id: int, occurrence: Occurrence, tz: ZoneInfo) -> Suggestion:
 
 def choose(
     occ: Occurrence,
-    rules: list[Rule],
+    rules: Sequence[Rule | ListedRule],
     series: Past | None,
     subject: Past | None,
     tz: ZoneInfo,
