@@ -60,7 +60,7 @@ def _end_read_only_with_commit(exc: BaseException | None) -> None:
         session.commit()
 
 
-# SQLAlchemy's pool_pre_ping sends a SELECT 1 on every checkout: an eighth
+# SQLAlchemy's pool_pre_ping sends a SELECT 1 on every checkout: a tenth
 # of an unchanged refresh, which checks a connection out twice. Instead a
 # connection is looked at before it is handed out. When PostgreSQL ends a
 # session (a restart, pg_terminate_backend, idle_session_timeout) it sends
@@ -104,6 +104,8 @@ def _closed_by_server(dbapi_connection: Any, errors: type[Exception]) -> bool:
         descriptor = dbapi_connection.fileno()
     except errors:
         return True  # closed on our side already
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([descriptor], [], [], 0)[0])
     poller = select.poll()
     poller.register(descriptor, select.POLLIN)
     return bool(poller.poll(0))
