@@ -31,6 +31,17 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.fixture
+def imported_feed(
+    feed_server: FeedServer, feed_url: str, make_user: Any, make_feed: Any, refresh: Any
+) -> int:
+    """A feed of three meetings, imported once; its server answers 304 to the ETag "v1"."""
+    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
+    feed_id = make_feed(make_user(), feed_url)
+    assert refresh(feed_id).outcome == "ok"
+    return int(feed_id)
+
+
 def feed_value(query: Any, feed_id: int, name: str) -> Any:
     return query(lambda s: getattr(s.get(Feed, feed_id), name))
 
@@ -90,61 +101,46 @@ def test_same_body_with_new_dtstamp_is_not_parsed(
 
 def test_unchanged_refresh_of_a_quiet_feed_says_stale_and_ends_its_read(
     app: Any,
-    feed_server: FeedServer,
-    feed_url: str,
-    make_user: Any,
-    make_feed: Any,
-    refresh: Any,
     query: Any,
+    imported_feed: int,
 ) -> None:
     # The stale check reads through the session; the unchanged refresh writes
     # through a connection of its own, so that read must not stay open.
     from app.extensions import db
     from app.refresh.refresh import refresh_feed
 
-    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
-    feed_id = make_feed(make_user(), feed_url)
-    assert refresh(feed_id).outcome == "ok"
     later = utcnow() + timedelta(days=30)
 
     with app.app_context():
-        first = refresh_feed(feed_id, worker_id="test", now=later)
+        first = refresh_feed(imported_feed, worker_id="test", now=later)
         assert not db.session().in_transaction()
-        second = refresh_feed(feed_id, worker_id="test", now=later + timedelta(minutes=20))
+        second = refresh_feed(imported_feed, worker_id="test", now=later + timedelta(minutes=20))
         db.session.remove()
 
     assert (first.outcome, second.outcome) == ("unchanged", "unchanged")
-    assert "stale_feed" in [d["code"] for d in feed_value(query, feed_id, "diagnostics")]
-    assert runs(query, feed_id) == [("ok", None), ("unchanged", None), ("unchanged", None)]
-    assert feed_value(query, feed_id, "lease_owner") is None
+    assert "stale_feed" in [d["code"] for d in feed_value(query, imported_feed, "diagnostics")]
+    assert runs(query, imported_feed) == [("ok", None), ("unchanged", None), ("unchanged", None)]
+    assert feed_value(query, imported_feed, "lease_owner") is None
 
 
 def test_refresh_started_with_work_pending_in_the_session_commits_it_with_the_lease(
     app: Any,
-    feed_server: FeedServer,
-    feed_url: str,
-    make_user: Any,
-    make_feed: Any,
-    refresh: Any,
     query: Any,
+    imported_feed: int,
 ) -> None:
     # The lease's UPDATE must not wait behind the caller's own open write to
     # the same row (SQLite: the database lock; PostgreSQL: the row lock).
     from app.extensions import db
     from app.refresh.refresh import refresh_feed
 
-    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
-    feed_id = make_feed(make_user(), feed_url)
-    assert refresh(feed_id).outcome == "ok"
-
     with app.app_context():
-        db.session.execute(sa.update(Feed).where(Feed.id == feed_id).values(name="Renamed"))
-        result = refresh_feed(feed_id, worker_id="test")
+        db.session.execute(sa.update(Feed).where(Feed.id == imported_feed).values(name="Renamed"))
+        result = refresh_feed(imported_feed, worker_id="test")
         db.session.remove()
 
     assert result.outcome == "unchanged"
-    assert feed_value(query, feed_id, "name") == "Renamed"
-    assert feed_value(query, feed_id, "lease_owner") is None
+    assert feed_value(query, imported_feed, "name") == "Renamed"
+    assert feed_value(query, imported_feed, "lease_owner") is None
 
 
 def test_unchanged_refreshes_trim_the_history_too(
@@ -172,12 +168,9 @@ def test_unchanged_refreshes_trim_the_history_too(
 def test_an_unchanged_refresh_costs_two_statements_on_postgresql(
     monkeypatch: pytest.MonkeyPatch,
     app: Any,
-    feed_server: FeedServer,
-    feed_url: str,
-    make_user: Any,
-    make_feed: Any,
     refresh: Any,
     query: Any,
+    imported_feed: int,
 ) -> None:
     # The cheapest refresh is most refreshes: the lease's UPDATE, then one
     # statement recording it (PostgreSQL), each in autocommit. SQLite, with
@@ -187,9 +180,6 @@ def test_an_unchanged_refresh_costs_two_statements_on_postgresql(
 
     # Not the one unchanged refresh in PRUNE_UNCHANGED_EVERY that trims the history.
     monkeypatch.setattr(refreshing.random, "randrange", lambda _: 1)
-    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
-    feed_id = make_feed(make_user(), feed_url)
-    assert refresh(feed_id).outcome == "ok"
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
@@ -200,45 +190,39 @@ def test_an_unchanged_refresh_costs_two_statements_on_postgresql(
 
     sa.event.listen(engine, "before_cursor_execute", note)
     try:
-        result = refresh(feed_id)
+        result = refresh(imported_feed)
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
 
     assert result.outcome == "unchanged" and result.counts.unchanged == 3
     assert statements == (["UPDATE", "WITH"] if postgres else ["UPDATE", "UPDATE", "INSERT"])
-    assert runs(query, feed_id) == [("ok", None), ("unchanged", None)]
-    assert feed_value(query, feed_id, "lease_owner") is None
-    assert feed_value(query, feed_id, "progress") == "done"
+    assert runs(query, imported_feed) == [("ok", None), ("unchanged", None)]
+    assert feed_value(query, imported_feed, "lease_owner") is None
+    assert feed_value(query, imported_feed, "progress") == "done"
 
 
 def test_a_feed_deleted_during_an_unchanged_refresh_leaves_no_trace(
     app: Any,
-    feed_server: FeedServer,
-    feed_url: str,
-    make_user: Any,
-    make_feed: Any,
     refresh: Any,
     query: Any,
+    imported_feed: int,
 ) -> None:
     from app.extensions import db
 
-    feed_server.route(FEED_PATH, body=ics(*THREE), etag='"v1"')
-    feed_id = make_feed(make_user(), feed_url)
-    assert refresh(feed_id).outcome == "ok"
     with app.app_context():
         engine = db.engine
 
     def fetch_then_delete(url: str, **kwargs: Any) -> Any:
         fetched = fetch_feed(url, **kwargs)
         with engine.begin() as connection:  # the user deletes the feed meanwhile
-            connection.execute(sa.delete(Feed).where(Feed.id == feed_id))
+            connection.execute(sa.delete(Feed).where(Feed.id == imported_feed))
         return fetched
 
-    result = refresh(feed_id, fetch=fetch_then_delete)
+    result = refresh(imported_feed, fetch=fetch_then_delete)
 
     assert result.outcome == "skipped"
     assert query(lambda s: s.scalar(sa.select(sa.func.count(SyncRun.id)))) == 0
-    assert query(lambda s: s.get(Feed, feed_id)) is None
+    assert query(lambda s: s.get(Feed, imported_feed)) is None
 
 
 @pytest.mark.parametrize(
