@@ -141,3 +141,30 @@ def test_healthz_reports_the_heartbeat_age(app: Flask, redis_url: str) -> None:
     heartbeat.beat(redis_url, now=time.time() - 42)
     age = client.get("/healthz").json["worker_heartbeat_age"]
     assert 41 <= age < 60
+
+
+@pytest.mark.parametrize(("concurrency", "pool_size"), [(None, 5), (2, 5), (12, 12)])
+def test_a_worker_keeps_a_database_connection_for_each_of_its_threads(
+    tmp_path: Any, concurrency: int | None, pool_size: int
+) -> None:
+    # What the worker tells its worker_init receivers; SQLAlchemy's default pool keeps 5.
+    started = (
+        f"worker_init.send(sender=type('Worker', (), {{'concurrency': {concurrency}}})()); "
+        if concurrency
+        else ""
+    )
+    code = (
+        "from celery.signals import worker_init; import app.celery_app as c; "
+        + started
+        + "from app.extensions import db; application = c._flask_app(); "
+        "application.app_context().push(); print(db.engine.pool.size())"
+    )
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'timepulse.db'}",
+        "TIMEPULSE_INSTANCE": str(tmp_path),
+        "PATH": "",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == str(pool_size)
