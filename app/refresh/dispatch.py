@@ -2,8 +2,8 @@
 
 ``dispatch_refresh`` returns at once. Where the refresh runs depends on the
 deployment: a Celery worker when a broker is configured, the embedded
-scheduler thread when it runs (it is woken), otherwise a short-lived
-thread with its own app context. The feed is already marked due and
+scheduler thread when it runs and is idle (it is woken), otherwise a
+short-lived thread with its own app context. The feed is already marked due and
 "queued" by the caller, so whichever runs it finds it.
 """
 

@@ -3,7 +3,8 @@
 In the embedded default ``timepulse run`` starts one daemon thread that
 claims due feeds, refreshes them one by one through ``refresh_feed`` and
 sleeps until the next one is due — or until ``wake_scheduler`` says a user
-pressed "Refresh now". ``timepulse worker`` runs the same loop standalone.
+pressed "Refresh now" (while it is busy with a batch, that refresh runs in a
+thread of its own instead). ``timepulse worker`` runs the same loop standalone.
 With a broker configured (Celery) web processes run no scheduler at all;
 beat reuses ``claim_due_feed_ids``.
 
@@ -131,18 +132,24 @@ def run_loop(
     worker_id: str,
     stop: threading.Event,
     wake: threading.Event | None = None,
+    busy: threading.Event | None = None,
     batch: int = BATCH,
     idle_max: float = IDLE_MAX,
 ) -> None:
-    """Refresh due feeds until ``stop`` is set; ``wake`` cuts a sleep short."""
+    """Refresh due feeds until ``stop`` is set; ``wake`` cuts a sleep short,
+    ``busy`` is set while a batch is being refreshed."""
     wake = wake or threading.Event()
+    busy = busy or threading.Event()
     while not stop.is_set():
+        busy.set()
         try:
             results = refresh_due_feeds(app, worker_id=worker_id, limit=batch)
             delay = 0.0 if results else seconds_until_due(app, idle_max=idle_max)
         except Exception:  # keep the loop alive; refresh_feed already records feed errors
             log.exception("refresh loop: a round failed; retrying in %s s", idle_max)
             delay = idle_max
+        finally:
+            busy.clear()
         if delay:
             wake.wait(delay)
             wake.clear()
@@ -155,6 +162,7 @@ class EmbeddedScheduler:
     thread: threading.Thread
     stop: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
+    busy: threading.Event = field(default_factory=threading.Event)
 
 
 def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler | None:
@@ -164,14 +172,20 @@ def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler | None:
     existing: EmbeddedScheduler | None = app.extensions.get(_EXTENSION)
     if existing is not None and existing.thread.is_alive():
         return existing
-    stop, wake = threading.Event(), threading.Event()
+    stop, wake, busy = threading.Event(), threading.Event(), threading.Event()
     thread = threading.Thread(
         target=run_loop,
-        kwargs={"app": app, "worker_id": worker_name("embedded"), "stop": stop, "wake": wake},
+        kwargs={
+            "app": app,
+            "worker_id": worker_name("embedded"),
+            "stop": stop,
+            "wake": wake,
+            "busy": busy,
+        },
         name="timepulse-refresh",
         daemon=True,
     )
-    scheduler = EmbeddedScheduler(thread, stop, wake)
+    scheduler = EmbeddedScheduler(thread, stop, wake, busy)
     app.extensions[_EXTENSION] = scheduler
     thread.start()
     log.info("refresh scheduler started")
@@ -179,9 +193,16 @@ def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler | None:
 
 
 def wake_scheduler(app: Flask) -> bool:
-    """Wake the embedded thread (a feed became due now); False when none runs."""
+    """Wake the embedded thread (a feed became due now); False when none runs
+    or when it is busy refreshing a batch.
+
+    A batch may hold a server that answers only at its timeout (a minute):
+    a feed the user asked for would wait behind it, so while the thread is
+    busy the caller refreshes the feed itself. Should the thread claim the
+    feed meanwhile, the lease lets only one of them refresh at a time.
+    """
     scheduler: EmbeddedScheduler | None = app.extensions.get(_EXTENSION)
-    if scheduler is None or not scheduler.thread.is_alive():
+    if scheduler is None or not scheduler.thread.is_alive() or scheduler.busy.is_set():
         return False
     scheduler.wake.set()
     return True

@@ -160,6 +160,7 @@ def test_embedded_scheduler_refreshes_and_wakes_on_request(
     assert scheduler is not None
     try:
         _wait_for(lambda: query(lambda s: s.get(Feed, feed_id).progress) == "done")
+        _wait_for(lambda: not scheduler.busy.is_set())  # asleep until the next feed is due
         with app.app_context():
             from app.extensions import db
 
@@ -172,6 +173,46 @@ def test_embedded_scheduler_refreshes_and_wakes_on_request(
     finally:
         stop_embedded_scheduler(app)
     assert not scheduler.thread.is_alive()
+
+
+def test_refresh_now_does_not_wait_behind_a_slow_server_the_scheduler_is_waiting_on(
+    app: Flask,
+    client: FlaskClient,
+    user_id: int,
+    feed_server: FeedServer,
+    make_feed: Any,
+    query: Any,
+) -> None:
+    """The embedded thread is stuck on a server that has not answered (it
+    could take a minute to time out); the feed the user asked for is
+    refreshed meanwhile, and the slow one still ends normally."""
+    from app.refresh.scheduler import start_embedded_scheduler, stop_embedded_scheduler
+
+    gate = threading.Event()
+    slow_path, quick_path = f"/slow/{TOKEN}/calendar.ics", f"/quick/{TOKEN}/calendar.ics"
+    feed_server.route(slow_path, body=ics(*THREE), hold=gate)
+    feed_server.route(quick_path, body=ics(*THREE))
+    later = utcnow() + timedelta(hours=1)
+    slow = make_feed(user_id, feed_server.url(slow_path), name="Slow")
+    quick = make_feed(user_id, feed_server.url(quick_path), name="Quick", next_refresh_at=later)
+    app.config["TIMEPULSE_REFRESH_INLINE"] = False
+    app.config["TIMEPULSE_SCHEDULER"] = True
+    scheduler = start_embedded_scheduler(app)
+    assert scheduler is not None
+    try:
+        _wait_for(lambda: feed_server.hits(slow_path) == 1)
+        assert query(lambda s: s.get(Feed, slow).progress) == "fetching"
+
+        assert client.post(f"{PAGE}/{quick}/refresh").status_code == 302
+
+        _wait_for(lambda: query(lambda s: s.get(Feed, quick).progress) == "done")
+        assert query(lambda s: s.get(Feed, slow).progress) == "fetching"
+    finally:
+        gate.set()
+        _wait_for(lambda: query(lambda s: s.get(Feed, slow).progress) == "done")
+        stop_embedded_scheduler(app)
+    assert query(lambda s: s.get(Feed, quick).event_count) == 3
+    assert feed_server.hits(quick_path) == 1
 
 
 def test_refresh_now_runs_in_the_background_and_the_page_polls(

@@ -65,7 +65,7 @@ class Response:
     answer; ``truncate_to`` sends only that many body bytes under the full
     Content-Length; ``gzip_bomb`` replaces the body with gzip of that many
     zero bytes; ``trickle_bytes_per_sec`` drips the body; ``delay`` waits
-    before answering.
+    before answering; ``hold`` waits until the test sets that event.
     """
 
     status: int = 200
@@ -81,6 +81,7 @@ class Response:
     truncate_to: int | None = None
     gzip_bomb: int | None = None
     stall_after: int | None = None
+    hold: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,13 @@ class FeedServer:
         with self._lock:
             self._requests.append(request)
 
+    def _released(self, gate: threading.Event) -> bool:
+        """Wait until ``gate`` is set; False when the server stops first."""
+        while not gate.wait(0.05):
+            if self._stopping.is_set():
+                return False
+        return True
+
     def _next_response(self, path: str) -> Response | None:
         key = _route_key(path)
         with self._lock:
@@ -328,6 +336,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response.reset or response.truncate_to is not None or response.stall_after is not None:
             self.close_connection = True  # a broken answer ends its connection
         if response.delay and feed._stopping.wait(response.delay):
+            self.close_connection = True
+            return
+        if response.hold is not None and not feed._released(response.hold):
             self.close_connection = True
             return
         if response.reset:
