@@ -3,8 +3,9 @@
 Loaded next to the app's tasks with ``celery -A app.celery_app worker
 --include bench.celery_probe``: the worker runs exactly what a deployment
 runs, and this module only listens. For every refresh task it measures the
-CPU time of the thread that ran it and the SQL statements that thread sent,
-and pushes ``{"feed_id", "cpu_ms", "statements"}`` onto the Redis list
+CPU time of the thread that ran it the SQL statements that thread sent and
+how often it was switched out, and pushes ``{"feed_id", "cpu_ms",
+"statements", "switches"}`` onto the Redis list
 ``KEY`` of the broker, where ``bench.poll`` reads them after the cycle.
 """
 
@@ -19,6 +20,8 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 from celery.signals import task_postrun, task_prerun
+
+from bench.services import thread_switches
 
 KEY = "bench:probe"
 TASK = "timepulse.refresh_feed"
@@ -38,6 +41,7 @@ def _count_statement(*_: Any) -> None:
 def _start(task: Any = None, **_: Any) -> None:
     if task is not None and task.name == TASK:
         _local.statements = 0
+        _local.switches = thread_switches()
         _local.cpu = time.thread_time()
 
 
@@ -49,6 +53,7 @@ def _stop(task: Any = None, args: Any = None, **_: Any) -> None:
         "feed_id": int(args[0]),
         "cpu_ms": (time.thread_time() - _local.cpu) * 1000,
         "statements": _local.statements,
+        "switches": thread_switches() - _local.switches,
     }
     del _local.cpu
     _redis().rpush(KEY, json.dumps(sample))

@@ -27,9 +27,10 @@ running installation is in. Modes:
 
 It prints feeds per second, the median cost of a refresh per outcome (CPU
 time in the refreshing thread, wall time as recorded in the sync run,
-database statements), the cost of an unchanged feed relative to a changed
-one and to the naive path (parse every feed every time), and how many of
-the machine's cores the cycle kept busy.
+database statements, how often the thread was switched out), the cost of
+an unchanged feed relative to a changed one and to the naive path (parse
+every feed every time), and how many of the machine's cores the cycle
+kept busy.
 """
 
 from __future__ import annotations
@@ -287,6 +288,8 @@ class Sample:
     statements: int | None
     # PostgreSQL's CPU time during the refresh (embedded-pg: one refresh at a time).
     db_cpu_ms: float | None = None
+    # How often the refreshing thread was switched out (services.thread_switches).
+    switches: int | None = None
 
 
 @dataclass
@@ -388,11 +391,14 @@ def _timed(
 ) -> Sample:
     """One refresh's cost; with ``database`` (PostgreSQL's processes), theirs too."""
     db_before = services.run_ns(database) if database else 0
+    switches = services.thread_switches()
     cpu, wall, before = time.thread_time(), time.perf_counter(), counter.count
     result = refresh()
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
     db_ms = (services.run_ns(database) - db_before) / 1e6 if database else None
-    return Sample(kind, result.outcome, cpu * 1000, wall * 1000, counter.count - before, db_ms)
+    switches = services.thread_switches() - switches
+    statements = counter.count - before
+    return Sample(kind, result.outcome, cpu * 1000, wall * 1000, statements, db_ms, switches)
 
 
 def _naive(app: Flask, counter: StatementCounter, feed_ids: list[int]) -> tuple[float, float]:
@@ -473,7 +479,14 @@ def run_celery(
         probed = {s["feed_id"]: s for s in map(json.loads, client.lrange(celery_probe.KEY, 0, -1))}
     client.close()
     samples = [
-        Sample(ids[f], outcome, probed[f]["cpu_ms"], ms, probed[f]["statements"])
+        Sample(
+            ids[f],
+            outcome,
+            probed[f]["cpu_ms"],
+            ms,
+            probed[f]["statements"],
+            switches=probed[f]["switches"],
+        )
         if f in probed
         else Sample(ids[f], outcome, None, ms, None)
         for f, outcome, ms in runs
@@ -544,7 +557,7 @@ def report(cycle: Cycle) -> None:
         by_kind[sample.kind].append(sample)
     database = any(sample.db_cpu_ms is not None for sample in cycle.samples)
     print(f"   {'kind':<12} {'n':>4} {'outcome':<10} {'cpu ms':>8} {'wall ms':>8} {'SQL':>5}"
-          + (f" {'PostgreSQL cpu ms':>18}" if database else ""))  # fmt: skip
+          f" {'switches':>8}" + (f" {'PostgreSQL cpu ms':>18}" if database else ""))  # fmt: skip
     for kind in ("304", "restamped", "changed", "slow", "failing-500", "failing-404"):
         rows = by_kind.get(kind, [])
         if rows:
@@ -559,7 +572,9 @@ def _row(kind: str, rows: list[Sample]) -> str:
     cpu = _median([r.cpu_ms for r in rows if r.cpu_ms is not None])
     wall = _median([r.wall_ms for r in rows])
     sql = _median([float(r.statements) for r in rows if r.statements is not None])
+    switches = _median([float(r.switches) for r in rows if r.switches is not None])
     line = f"{kind:<12} {len(rows):>4} {outcomes:<10} {cpu:>8.1f} {wall:>8.1f} {sql:>5.0f}"
+    line += f" {switches:>8.0f}"
     database = [r.db_cpu_ms for r in rows if r.db_cpu_ms is not None]
     return line + (f" {_median(database):>18.2f}" if database else "")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -206,6 +207,18 @@ def run_ns(pids: Iterable[int]) -> int:
         with contextlib.suppress(OSError):  # gone meanwhile
             total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
     return total
+
+
+def thread_switches() -> int:
+    """Context switches of the calling thread so far, voluntary (it waited: on
+    a socket, on the GIL) and involuntary (preempted); 0 where Linux's
+    per-thread counts are missing. A thread switched back in finds its
+    caches cold, so a refresh that waits often costs more CPU on a busy machine."""
+    who = getattr(resource, "RUSAGE_THREAD", None)
+    if who is None:
+        return 0
+    usage = resource.getrusage(who)
+    return usage.ru_nvcsw + usage.ru_nivcsw
 
 
 def pids_named(*names: str) -> list[int]:

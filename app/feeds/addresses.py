@@ -7,6 +7,7 @@ judged here before any connection is made.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Literal
 
@@ -41,6 +42,10 @@ _NOT_PUBLIC = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+# Every fetch judges the addresses its host resolves to, and a feed host
+# resolves to the same few addresses again and again (outlook.office365.com);
+# the verdict depends on the address alone.
+@functools.lru_cache(maxsize=4096)
 def classify_address(address: str | IPAddress) -> AddressClass:
     """Public, private (allowed by configuration only) or forbidden (never).
 
@@ -63,11 +68,13 @@ def is_public_address(address: str | IPAddress) -> bool:
 
 def address_allowed(address: str | IPAddress, policy: FetchPolicy) -> bool:
     """Whether ``policy`` lets a fetch connect to ``address``."""
-    ip = to_ip(address)
-    verdict = classify_address(ip)
+    verdict = classify_address(address)
     if verdict != "private":
         return verdict == "public"
-    return policy.allow_private or any(ip in network for network in policy.allowed_networks)
+    if policy.allow_private:
+        return True
+    ip = to_ip(address)
+    return any(ip in network for network in policy.allowed_networks)
 
 
 def to_ip(address: str | IPAddress) -> IPAddress:
