@@ -3,10 +3,10 @@
 Loaded next to the app's tasks with ``celery -A app.celery_app worker
 --include bench.celery_probe``: the worker runs exactly what a deployment
 runs, and this module only listens. For every refresh task it measures the
-CPU time of the thread that ran it the SQL statements that thread sent and
+CPU time of the thread that ran it, the SQL statements that thread sent and
 how often it was switched out, and pushes ``{"feed_id", "cpu_ms",
-"statements", "switches"}`` onto the Redis list
-``KEY`` of the broker, where ``bench.poll`` reads them after the cycle.
+"statements", "switches"}`` onto the Redis list ``KEY`` of the broker,
+where ``bench.poll`` reads them after the cycle.
 """
 
 from __future__ import annotations

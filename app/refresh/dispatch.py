@@ -3,8 +3,8 @@
 ``dispatch_refresh`` returns at once. Where the refresh runs depends on the
 deployment: a Celery worker when a broker is configured, the embedded
 scheduler thread when it runs and is idle (it is woken), otherwise a
-short-lived thread with its own app context. The feed is already marked due and
-"queued" by the caller, so whichever runs it finds it.
+short-lived thread with its own app context. The feed is already marked
+due and "queued" by the caller, so whichever runs it finds it.
 """
 
 from __future__ import annotations

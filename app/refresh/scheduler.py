@@ -137,7 +137,7 @@ def run_loop(
     idle_max: float = IDLE_MAX,
 ) -> None:
     """Refresh due feeds until ``stop`` is set; ``wake`` cuts a sleep short,
-    ``busy`` is set while a batch is being refreshed."""
+    and ``busy`` is set except while the loop sleeps."""
     wake = wake or threading.Event()
     busy = busy or threading.Event()
     while not stop.is_set():
@@ -148,9 +148,8 @@ def run_loop(
         except Exception:  # keep the loop alive; refresh_feed already records feed errors
             log.exception("refresh loop: a round failed; retrying in %s s", idle_max)
             delay = idle_max
-        finally:
-            busy.clear()
         if delay:
+            busy.clear()
             wake.wait(delay)
             wake.clear()
 
