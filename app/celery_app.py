@@ -9,8 +9,9 @@ the first time a task needs it (``_flask_app``), and database connections
 inherited through ``fork`` are dropped in every new pool process.
 
 Tasks carry feed ids only — the feed URL is a secret and never enters the
-broker. A refresh task runs ``app.refresh.refresh.refresh_feed``, the same
-function as the embedded scheduler. Delivery is at-least-once
+broker. Beat's tick sends batches of due feeds to ``refresh_feeds``, as the
+embedded scheduler refreshes its batches; "Refresh now" sends one feed to
+``refresh_feed``. Delivery is at-least-once
 (``acks_late``; a task whose worker died is requeued), and the feed's lease
 makes a second delivery harmless: it is skipped while the first holds the
 lease, finds nothing new after it, and takes over once a dead worker's lease
@@ -34,6 +35,11 @@ log = logging.getLogger("timepulse.celery")
 
 DEFAULT_LEASE_SECONDS = 10 * 60
 CLAIM_BATCH = 500
+# Beat sends the due feeds in tasks of about this many ids: a batch shares
+# its lease statement and (on PostgreSQL) the round trip of its unchanged
+# feeds' records, and the broker carries a tenth of the messages. Small
+# enough that a batch waiting on one slow server holds back few others.
+TASK_BATCH = 10
 # One tick enqueues at most this many feeds; the rest wait for the next tick,
 # so an overloaded cluster does not pile up an unbounded queue.
 ENQUEUE_MAX = 20_000
@@ -159,9 +165,24 @@ def refresh_feed_task(feed_id: int) -> str:
             db.session.remove()
 
 
+@celery.task(name="timepulse.refresh_feeds")
+def refresh_feeds_task(feed_ids: list[int]) -> list[str]:
+    """Refresh a batch of feeds by id (``refresh_feeds``); returns their outcomes."""
+    from app.extensions import db
+    from app.refresh.refresh import refresh_feeds
+    from app.refresh.scheduler import worker_name
+
+    with _flask_app().app_context():
+        try:
+            ids = [int(feed_id) for feed_id in feed_ids]
+            return [r.outcome for r in refresh_feeds(ids, worker_id=worker_name("celery"))]
+        finally:
+            db.session.remove()
+
+
 @celery.task(name="timepulse.enqueue_due_feeds")
 def enqueue_due_feeds() -> int:
-    """Beat's tick: claim the due feeds and send one refresh task per id.
+    """Beat's tick: claim the due feeds and send them to the workers in batches.
 
     The claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) moves each feed's
     ``next_refresh_at`` ahead by ``TIMEPULSE_CLAIM_SECONDS``, so the next
@@ -177,18 +198,29 @@ def enqueue_due_feeds() -> int:
     with app.app_context():
         try:
             while sent < ENQUEUE_MAX:
-                batch = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
-                ids = claim_due_feed_ids(batch, utcnow(), claim_seconds=claim_seconds)
-                for feed_id in ids:
-                    enqueue_refresh(feed_id)
+                limit = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
+                ids = claim_due_feed_ids(limit, utcnow(), claim_seconds=claim_seconds)
+                for batch in deal(ids, TASK_BATCH):
+                    refresh_feeds_task.apply_async(args=[batch])
                 sent += len(ids)
-                if len(ids) < batch:
+                if len(ids) < limit:
                     break
         finally:
             db.session.remove()
     if sent:
         log.info("enqueued %s due feed(s)", sent)
     return sent
+
+
+def deal(ids: list[int], size: int) -> list[list[int]]:
+    """``ids`` (slowest first) dealt round-robin into batches of at most ``size``.
+
+    Dealing, rather than cutting the list, spreads the slow feeds over the
+    batches, so no batch waits on several slow servers in turn; each batch
+    stays slowest first, and the batches go out slowest first.
+    """
+    count = -(-len(ids) // size)
+    return [ids[start::count] for start in range(count)]
 
 
 def enqueue_refresh(feed_id: int) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from blinker import Namespace
 from flask import Flask, current_app
 
 from app.errors import FeedError, FeedErrorKind
@@ -49,6 +50,7 @@ from app.refresh.lease import (
     set_progress,
     short_connection,
     take_lease,
+    take_leases,
 )
 from app.refresh.policy import backoff_seconds, clamp_interval, fetch_policy, refresh_window
 from app.refresh.reconcile import Counts, reconcile
@@ -145,32 +147,102 @@ def refresh_feed(
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     run = _Run(app, db.session(), feed_id, now or utcnow(), time.monotonic(), owner=worker_id)
-    seconds = int(app.config.get("TIMEPULSE_LEASE_SECONDS", LEASE_SECONDS))
     leased = take_lease(
         run.session,
         feed_id,
         worker_id,
         now=run.now,
-        seconds=seconds,
+        seconds=_lease_seconds(app),
         progress="fetching",
         columns=_LEASED,
     )
-    if leased is None:
-        log.info("feed %s: skipped, another refresh holds its lease", feed_id)
-        return RefreshResult(feed_id, "skipped", error_message="already being refreshed")
+    return _refresh_one(run, leased, fetch, policy or fetch_policy(app))
+
+
+def refresh_feeds(
+    feed_ids: list[int],
+    *,
+    worker_id: str,
+    fetch: Fetch = fetch_feed,
+    policy: FetchPolicy | None = None,
+) -> list[RefreshResult]:
+    """Refresh a batch of feeds one after the other, inside an app context.
+
+    What ``refresh_feed`` does for each, with the batch's round trips
+    shared: one UPDATE takes every lease, and on PostgreSQL the records of
+    unchanged feeds (most of a cycle) are written together at the end, in
+    one round trip (``_Deferred``). Until then such a feed keeps its lease,
+    so a worker that dies mid-batch loses only time: the leases expire and
+    the feeds are claimed again. Results come in the order of ``feed_ids``.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    session = db.session()
+    leased = take_leases(
+        session,
+        feed_ids,
+        worker_id,
+        now=utcnow(),
+        seconds=_lease_seconds(app),
+        progress="fetching",
+        columns=_LEASED,
+    )
+    batch_leased.send(app, feed_ids=list(leased))
+    policy = policy or fetch_policy(app)
+    deferred = _Deferred() if engine_of(session).dialect.name == "postgresql" else None
+    results = []
     try:
-        return _refresh_leased(run, leased, fetch, policy or fetch_policy(app))
+        for feed_id in feed_ids:
+            run = _Run(app, session, feed_id, utcnow(), time.monotonic(), owner=worker_id)
+            result = _refresh_one(run, leased.get(feed_id), fetch, policy, deferred)
+            feed_refreshed.send(app, result=result)
+            results.append(result)
+    finally:
+        # Even when the batch broke off: the feeds done so far are recorded.
+        gone = deferred.write(engine_of(session)) if deferred else set()
+    return [_gone(r.feed_id) if r.feed_id in gone else r for r in results]
+
+
+# Sent in the refreshing thread by ``refresh_feeds``, for observers that
+# attribute a batch's work feed by feed (the benchmarks): after the lease,
+# with the ids leased, and after each feed, with its result.
+_signals = Namespace()
+batch_leased = _signals.signal("batch-leased")
+feed_refreshed = _signals.signal("feed-refreshed")
+
+
+def _gone(feed_id: int) -> RefreshResult:
+    """The result for a feed deleted while it was being refreshed."""
+    return RefreshResult(feed_id, "skipped", error_message="gone")
+
+
+def _lease_seconds(app: Flask) -> int:
+    return int(app.config.get("TIMEPULSE_LEASE_SECONDS", LEASE_SECONDS))
+
+
+def _refresh_one(
+    run: _Run,
+    leased: sa.Row[Any] | None,
+    fetch: Fetch,
+    policy: FetchPolicy,
+    deferred: _Deferred | None = None,
+) -> RefreshResult:
+    """Refresh the feed ``leased`` describes (None: its lease was not taken)."""
+    if leased is None:
+        log.info("feed %s: skipped, another refresh holds its lease", run.feed_id)
+        return RefreshResult(run.feed_id, "skipped", error_message="already being refreshed")
+    try:
+        return _refresh_leased(run, leased, fetch, policy, deferred)
     except Exception as exc:  # a bug or a database failure: record it, keep the data
         run.session.rollback()
         return _record_failure(run, INTERNAL_ERROR, _internal_message(run, exc), None, None)
     finally:
         if not run.released:
             run.session.rollback()
-            release_lease(run.session, feed_id, worker_id)
+            release_lease(run.session, run.feed_id, run.owner)
 
 
 def _refresh_leased(
-    run: _Run, feed: sa.Row[Any], fetch: Fetch, policy: FetchPolicy
+    run: _Run, feed: sa.Row[Any], fetch: Fetch, policy: FetchPolicy, deferred: _Deferred | None
 ) -> RefreshResult:
     """``feed`` holds the ``_LEASED`` columns as the lease found them."""
     if feed.paused or feed.url_encrypted is None:
@@ -184,10 +256,10 @@ def _refresh_leased(
     except FeedError as err:
         return _feed_failure(run, err)
     if fetched.not_modified:
-        return _record_unchanged(run, feed, fetched)
+        return _record_unchanged(run, feed, fetched, deferred)
     fingerprint = engine.body_fingerprint(fetched.body)
     if not full and fingerprint == feed.content_hash:
-        return _record_unchanged(run, feed, fetched)
+        return _record_unchanged(run, feed, fetched, deferred)
     return _parse_and_apply(run, fetched, fingerprint, full)
 
 
@@ -221,7 +293,9 @@ def _parse_and_apply(
 # --- recording outcomes --------------------------------------------------------
 
 
-def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> RefreshResult:
+def _record_unchanged(
+    run: _Run, feed: sa.Row[Any], fetched: FetchResult, deferred: _Deferred | None = None
+) -> RefreshResult:
     """The cheapest refresh: the feed's UPDATE and the run's INSERT, one commit.
 
     No ORM object: the values are what ``_succeeded`` and ``_finish`` would
@@ -231,6 +305,9 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
     connection rather than the session: the session's bookkeeping for a
     transaction cost as much as the two statements themselves. On
     PostgreSQL both are one statement (``_unchanged_record``).
+
+    With ``deferred`` (a batch on PostgreSQL) the record joins the batch's,
+    written when the batch ends; the result then carries no counts.
     """
     params = _success_values(run, fetched, feed.refresh_interval)
     optional = []
@@ -251,26 +328,73 @@ def _record_unchanged(run: _Run, feed: sa.Row[Any], fetched: FetchResult) -> Ref
         run.session.commit()
     duration = run.elapsed_ms()
     params["p_last_duration_ms"] = duration
-    run_values = {
+    params |= {
         "p_feed_id": run.feed_id,
         "p_started_at": run.now,
         "p_duration_ms": duration,
         "p_http_status": fetched.status,
         "p_bytes": len(fetched.body),
     }
-    # On PostgreSQL the record is one statement (``_unchanged_record``); on
-    # SQLite, leaving the block without the commit (an error) rolls both
-    # statements back.
-    with short_connection(engine_of(run.session)) as connection:
-        unchanged = _write_unchanged(connection, tuple(optional), params | run_values)
-        if random.randrange(PRUNE_UNCHANGED_EVERY) == 0:
-            _prune_history(connection, run.feed_id)
-        connection.commit()
-    run.released = True
-    counts = Counts(unchanged=int(unchanged))
+    prune = random.randrange(PRUNE_UNCHANGED_EVERY) == 0
+    run.released = True  # by the record, now or with the batch's
+    if deferred is not None:
+        deferred.add(tuple(optional), params, prune)
+        counts = None
+    else:
+        # On PostgreSQL the record is one statement (``_unchanged_record``);
+        # on SQLite, leaving the block without the commit (an error) rolls
+        # both statements back.
+        with short_connection(engine_of(run.session)) as connection:
+            unchanged = _write_unchanged(connection, tuple(optional), params)
+            if prune:
+                _prune_history(connection, run.feed_id)
+            connection.commit()
+        counts = Counts(unchanged=int(unchanged))
     result = RefreshResult(run.feed_id, "unchanged", counts, fetched.status, None, None, duration)
     log.info("%s", result.summary())
     return result
+
+
+class _Deferred:
+    """The records of a batch's unchanged feeds, written together when it ends.
+
+    Each is the statement ``_record_unchanged`` runs on PostgreSQL, without
+    its RETURNING; given all parameter sets at once, psycopg sends them in a
+    pipeline: one round trip for the batch instead of one per feed. Each
+    record is still its own statement (autocommit), so one feed deleted
+    meanwhile leaves no trace and takes no other record with it.
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self.prune: list[int] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+    def add(self, optional: tuple[str, ...], params: dict[str, Any], prune: bool) -> None:
+        self.records.setdefault(optional, []).append(params)
+        if prune:
+            self.prune.append(params["p_id"])
+
+    def write(self, engine: sa.Engine) -> set[int]:
+        """Write the records; returns the ids of feeds deleted meanwhile (not recorded)."""
+        written = 0
+        with short_connection(engine) as connection:
+            for optional, params in self.records.items():
+                statement = _unchanged_record(optional, returning=False)
+                written += connection.execute(statement, params).rowcount
+            ids = [params["p_id"] for group in self.records.values() for params in group]
+            gone = set()
+            if written < len(ids):  # rare: ask which feeds are still there
+                kept = sa.select(_FEEDS.c.id).where(_FEEDS.c.id.in_(ids))
+                gone = set(ids) - set(connection.scalars(kept))
+            for feed_id in self.prune:
+                _prune_history(connection, feed_id)
+            connection.commit()
+        self.records.clear()
+        self.prune.clear()
+        return gone
 
 
 def _write_unchanged(
@@ -293,7 +417,7 @@ def _write_unchanged(
 
 
 @functools.cache
-def _unchanged_record(optional: tuple[str, ...]) -> sa.Insert:
+def _unchanged_record(optional: tuple[str, ...], returning: bool = True) -> sa.Insert:
     """Both writes of an unchanged refresh as one PostgreSQL statement.
 
     ``WITH recorded AS (UPDATE feeds … RETURNING id) INSERT INTO sync_runs
@@ -303,12 +427,11 @@ def _unchanged_record(optional: tuple[str, ...]) -> sa.Insert:
     recorded = _unchanged_update(optional).returning(_FEEDS.c.id).cte("recorded")
     values = {**_run_values(recorded.c.id), "feed_id": recorded.c.id}
     rows = sa.select(*values.values()).select_from(recorded)
-    return (
-        sa.insert(_SYNC_RUNS)
-        .from_select(list(values), rows)
-        .add_cte(recorded)
-        .returning(_SYNC_RUNS.c.unchanged)
-    )
+    statement = sa.insert(_SYNC_RUNS).from_select(list(values), rows).add_cte(recorded)
+    if returning:
+        return statement.returning(_SYNC_RUNS.c.unchanged)
+    # Without RETURNING, the number of runs written tells whether a feed was gone.
+    return statement.execution_options(preserve_rowcount=True)
 
 
 @functools.cache
@@ -467,7 +590,7 @@ def _record_failure(
     run.session.rollback()
     feed = _feed(run)
     if feed is None:
-        return RefreshResult(run.feed_id, "skipped", error_message="gone")
+        return _gone(run.feed_id)
     feed.failure_count += 1
     feed.last_attempt_at = run.now
     feed.last_error_kind = kind

@@ -1,7 +1,7 @@
 """Refreshing due feeds in the background: the embedded thread and the worker loop.
 
 In the embedded default ``timepulse run`` starts one daemon thread that
-claims due feeds, refreshes them one by one through ``refresh_feed`` and
+claims due feeds, refreshes them one by one through ``refresh_feeds`` and
 sleeps until the next one is due — or until ``wake_scheduler`` says a user
 pressed "Refresh now" (while it is busy with a batch, that refresh runs in a
 thread of its own instead). ``timepulse worker`` runs the same loop standalone.
@@ -29,7 +29,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Feed, utcnow
-from app.refresh.refresh import LEASE_SECONDS, RefreshResult, refresh_feed
+from app.refresh.refresh import LEASE_SECONDS, RefreshResult, refresh_feeds
 
 log = logging.getLogger("timepulse.refresh")
 
@@ -98,11 +98,11 @@ def _slowest_first(claimed: tuple[int, int | None]) -> tuple[bool, int, int]:
 def refresh_due_feeds(
     app: Flask, *, worker_id: str, limit: int = BATCH, now: datetime | None = None
 ) -> list[RefreshResult]:
-    """Claim due feeds and refresh them one by one, in a fresh app context."""
+    """Claim due feeds and refresh them as a batch (``refresh_feeds``), in a fresh app context."""
     with app.app_context():
         try:
             ids = claim_due_feed_ids(limit, now or utcnow())
-            return [refresh_feed(feed_id, worker_id=worker_id) for feed_id in ids]
+            return refresh_feeds(ids, worker_id=worker_id) if ids else []
         finally:
             db.session.remove()
 

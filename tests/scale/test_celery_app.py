@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.celery_app import celery, enqueue_due_feeds, refresh_feed_task
+from app.celery_app import celery, deal, enqueue_due_feeds, refresh_feed_task, refresh_feeds_task
 from tests.conftest import ROOT
 from tests.scale.conftest import needs_services
 
@@ -77,6 +77,52 @@ def test_refresh_task_message_holds_the_feed_id_only(published: list[dict[str, A
     assert message["task"] == refresh_feed_task.name
     args, kwargs, _embed = message["body"]
     assert list(args) == [42] and kwargs == {}
+
+
+def test_batches_are_dealt_so_slow_feeds_spread_out() -> None:
+    slowest_first = list(range(1, 24))
+
+    batches = deal(slowest_first, 10)
+
+    assert batches == [
+        [1, 4, 7, 10, 13, 16, 19, 22],
+        [2, 5, 8, 11, 14, 17, 20, 23],
+        [3, 6, 9, 12, 15, 18, 21],
+    ]
+    assert deal([], 10) == [] and deal([7], 10) == [[7]]
+
+
+def test_beat_sends_the_due_feeds_in_batches_of_ids(
+    monkeypatch: pytest.MonkeyPatch, app: Flask, make_user: Any, published: list[dict[str, Any]]
+) -> None:
+    from datetime import timedelta
+
+    import app.celery_app as celery_app
+    from app.extensions import db
+    from app.models import Feed, utcnow
+
+    user = make_user()
+    with app.app_context():
+        feeds = [
+            Feed(user_id=user, name=f"f{n}", url_fingerprint=f"fp{n}", url_encrypted=b"x",
+                 next_refresh_at=utcnow() - timedelta(minutes=1))
+            for n in range(23)
+        ]  # fmt: skip
+        db.session.add_all(feeds)
+        db.session.commit()
+        ids = sorted(f.id for f in feeds)
+        db.session.remove()
+    monkeypatch.setattr(celery_app, "_app", [app])
+
+    assert enqueue_due_feeds() == 23
+
+    assert {m["task"] for m in published} == {refresh_feeds_task.name}
+    batches = [m["body"][0][0] for m in published]
+    assert [len(b) for b in batches] == [8, 8, 7]
+    assert sorted(i for b in batches for i in b) == ids
+    assert all(m["body"][0] == [m["body"][0][0]] and m["body"][1] == {} for m in published)
+    # Claimed: the next tick finds nothing due.
+    assert enqueue_due_feeds() == 0 and len(published) == 3
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_worker_refreshes_feeds_and_tasks_carry_only_ids(
     redis_url: str,
     start_worker: Callable[..., Worker],
 ) -> None:
-    from app.celery_app import refresh_feed_task
+    from app.celery_app import refresh_feed_task, refresh_feeds_task
 
     paths = [f"/owa/calendar/{n}/{TOKEN}/calendar.ics" for n in range(4)]
     for path in paths:
@@ -213,6 +213,18 @@ def test_worker_refreshes_feeds_and_tasks_carry_only_ids(
     assert new_total == len(EVENTS) + 1
     feed = _read(scale_app, lambda s: s.get(Feed, ids[0]))
     assert feed.lease_owner is None and feed.progress == "done"
+
+    # Beat's kind of task: one batch of ids, each feed refreshed and recorded.
+    before = {i: len(_runs(scale_app, i)) for i in ids}
+    _send(redis_url, refresh_feeds_task, ids)
+    wait_for(
+        lambda: all(len(_runs(scale_app, i)) == before[i] + 1 for i in ids),
+        30,
+        "a batch of four",
+        [worker],
+    )
+    assert [_runs(scale_app, i)[-1] for i in ids] == ["unchanged"] * 4
+    assert all(_read(scale_app, lambda s, i=i: s.get(Feed, i)).lease_owner is None for i in ids)
 
 
 def test_killed_worker_leaves_no_partial_state_and_another_takes_over(
