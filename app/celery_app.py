@@ -37,9 +37,12 @@ DEFAULT_LEASE_SECONDS = 10 * 60
 CLAIM_BATCH = 500
 # Beat sends the due feeds in tasks of about this many ids: a batch shares
 # its lease statement and (on PostgreSQL) the round trip of its unchanged
-# feeds' records, and the broker carries a tenth of the messages. Small
-# enough that a batch waiting on one slow server holds back few others.
+# feeds' records, and the broker carries a tenth of the messages.
 TASK_BATCH = 10
+# A feed whose last refresh took this long goes in a task of its own: the
+# feeds of a batch wait for each other, and a slow server (up to the fetch
+# timeout) would hold back the rest of its batch.
+SLOW_MS = 1000
 # One tick enqueues at most this many feeds; the rest wait for the next tick,
 # so an overloaded cluster does not pile up an unbounded queue.
 ENQUEUE_MAX = 20_000
@@ -190,7 +193,7 @@ def enqueue_due_feeds() -> int:
     """
     from app.extensions import db
     from app.models import utcnow
-    from app.refresh.scheduler import claim_due_feed_ids
+    from app.refresh.scheduler import claim_due_feeds
 
     app = _flask_app()
     claim_seconds = int(app.config["TIMEPULSE_CLAIM_SECONDS"])
@@ -199,17 +202,25 @@ def enqueue_due_feeds() -> int:
         try:
             while sent < ENQUEUE_MAX:
                 limit = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
-                ids = claim_due_feed_ids(limit, utcnow(), claim_seconds=claim_seconds)
-                for batch in deal(ids, TASK_BATCH):
+                claimed = claim_due_feeds(limit, utcnow(), claim_seconds=claim_seconds)
+                for batch in batches(claimed, TASK_BATCH):
                     refresh_feeds_task.apply_async(args=[batch])
-                sent += len(ids)
-                if len(ids) < limit:
+                sent += len(claimed)
+                if len(claimed) < limit:
                     break
         finally:
             db.session.remove()
     if sent:
         log.info("enqueued %s due feed(s)", sent)
     return sent
+
+
+def batches(claimed: list[tuple[int, int | None]], size: int) -> list[list[int]]:
+    """The tasks for claimed (id, last duration) pairs, slowest first: each
+    slow feed alone, the others dealt into batches of at most ``size``."""
+    slow = [[feed_id] for feed_id, ms in claimed if ms is not None and ms >= SLOW_MS]
+    rest = [feed_id for feed_id, ms in claimed if ms is None or ms < SLOW_MS]
+    return slow + deal(rest, size)
 
 
 def deal(ids: list[int], size: int) -> list[list[int]]:

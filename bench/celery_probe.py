@@ -1,12 +1,14 @@
-"""What one refresh task costs inside a bench's Celery worker.
+"""What each feed of a refresh batch costs inside a bench's Celery worker.
 
 Loaded next to the app's tasks with ``celery -A app.celery_app worker
 --include bench.celery_probe``: the worker runs exactly what a deployment
-runs, and this module only listens. For every refresh task it measures the
-CPU time of the thread that ran it, the SQL statements that thread sent and
-how often it was switched out, and pushes ``{"feed_id", "cpu_ms",
-"statements", "switches"}`` onto the Redis list ``KEY`` of the broker,
-where ``bench.poll`` reads them after the cycle.
+runs, and this module only listens. For every batch task (beat's
+``refresh_feeds``) it measures, in the thread that ran it, the CPU time, the
+SQL statements and how often the thread was switched out, splits them feed
+by feed (``bench.attribution``: each feed's own stretch plus an even share
+of the batch's lease and records) and pushes ``{"feed_id", "cpu_ms",
+"statements", "switches"}`` per feed onto the Redis list ``KEY`` of the
+broker, where ``bench.poll`` reads them after the cycle.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import redis
 import sqlalchemy as sa
 from celery.signals import task_postrun, task_prerun
 
+from bench import attribution
+from bench.attribution import BatchMeter, Readings
 from bench.services import thread_switches
 
 KEY = "bench:probe"
-TASK = "timepulse.refresh_feed"
+TASK = "timepulse.refresh_feeds"
 
 # Task signals are sent in the thread that runs the task (threads pool) or in
 # the pool process (prefork), so per-thread counters belong to one task.
@@ -37,26 +41,34 @@ def _count_statement(*_: Any) -> None:
     _local.statements = getattr(_local, "statements", 0) + 1
 
 
+def _read() -> Readings:
+    return {
+        "cpu_ms": time.thread_time() * 1000,
+        "statements": getattr(_local, "statements", 0),
+        "switches": thread_switches(),
+    }
+
+
 @task_prerun.connect
 def _start(task: Any = None, **_: Any) -> None:
     if task is not None and task.name == TASK:
-        _local.statements = 0
-        _local.switches = thread_switches()
-        _local.cpu = time.thread_time()
+        _local.meter = attribution.start(_read)
 
 
 @task_postrun.connect
-def _stop(task: Any = None, args: Any = None, **_: Any) -> None:
-    if task is None or task.name != TASK or not hasattr(_local, "cpu"):
+def _stop(task: Any = None, **_: Any) -> None:
+    meter: BatchMeter | None = getattr(_local, "meter", None)
+    if task is None or task.name != TASK or meter is None:
         return
-    sample = {
-        "feed_id": int(args[0]),
-        "cpu_ms": (time.thread_time() - _local.cpu) * 1000,
-        "statements": _local.statements,
-        "switches": thread_switches() - _local.switches,
-    }
-    del _local.cpu
-    _redis().rpush(KEY, json.dumps(sample))
+    costs = meter.costs()
+    attribution.stop()
+    _local.meter = None
+    samples = [
+        json.dumps({"feed_id": result.feed_id, **{k: round(v, 4) for k, v in cost.items()}})
+        for result, cost in costs
+    ]
+    if samples:
+        _redis().rpush(KEY, *samples)
 
 
 def _redis() -> redis.Redis:

@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from bench import celery_probe, services
+from bench import attribution, celery_probe, services
 from bench.generate import FeedSpec, generate_feed
 
 TOKEN = "BenchT0ken0123456789abcdefXYZ"
@@ -285,11 +285,12 @@ class Sample:
     outcome: str
     cpu_ms: float | None
     wall_ms: float
-    statements: int | None
+    # A share of the batch's statements is included: a fraction of one.
+    statements: float | None
     # PostgreSQL's CPU time during the refresh (embedded-pg: one refresh at a time).
     db_cpu_ms: float | None = None
     # How often the refreshing thread was switched out (services.thread_switches).
-    switches: int | None = None
+    switches: float | None = None
 
 
 @dataclass
@@ -305,6 +306,8 @@ class Cycle:
     naive_cpu_ms: float | None = None
     naive_statements: float | None = None
     note: str = ""
+    # The machine until only slow servers were left to wait on (Celery modes).
+    work_meter: services.CpuMeter | None = None
 
     @property
     def refresh_cpu(self) -> float:
@@ -349,10 +352,9 @@ class StatementCounter:
 
 
 def run_embedded(app: Flask, mode: str, server: Server, ids: dict[int, str]) -> Cycle:
-    """The embedded thread's loop (claim a batch, refresh each), timed per feed."""
+    """The embedded thread's loop (claim a batch, ``refresh_feeds`` it), costed per feed."""
     from app.extensions import db
     from app.models import utcnow
-    from app.refresh.refresh import refresh_feed
     from app.refresh.scheduler import BATCH, claim_due_feed_ids
 
     samples: list[Sample] = []
@@ -365,15 +367,7 @@ def run_embedded(app: Flask, mode: str, server: Server, ids: dict[int, str]) -> 
             while ids_now := claim_due_feed_ids(BATCH, utcnow()):
                 # Read per batch: a backend forked for a new pooled connection counts too.
                 database = services.pids_named("postgres") if postgres else None
-                for feed_id in ids_now:
-                    samples.append(
-                        _timed(
-                            counter,
-                            ids[feed_id],
-                            lambda f=feed_id: refresh_feed(f, worker_id="bench"),
-                            database,
-                        )
-                    )
+                samples += _timed_batch(counter, ids, ids_now, database)
                 db.session.remove()
         seconds = time.perf_counter() - started
         meter.stop()
@@ -383,22 +377,52 @@ def run_embedded(app: Flask, mode: str, server: Server, ids: dict[int, str]) -> 
     return Cycle(mode, len(ids), seconds, meter, samples, naive_cpu, naive_statements)
 
 
+def _timed_batch(
+    counter: StatementCounter,
+    kinds: dict[int, str],
+    feed_ids: list[int],
+    database: list[int] | None,
+) -> list[Sample]:
+    """One batch through ``refresh_feeds``, its cost split feed by feed
+    (``bench.attribution``); with ``database`` (PostgreSQL's processes), theirs too."""
+    from app.refresh.refresh import refresh_feeds
+
+    def read() -> attribution.Readings:
+        readings = {
+            "cpu": time.thread_time() * 1000,
+            "wall": time.perf_counter() * 1000,
+            "statements": counter.count,
+            "switches": services.thread_switches(),
+        }
+        if database:
+            readings["db"] = services.run_ns(database) / 1e6
+        return readings
+
+    with attribution.measuring(read) as meter:
+        refresh_feeds(feed_ids, worker_id="bench")
+        costs = meter.costs()
+    return [
+        Sample(
+            kinds[r.feed_id], r.outcome, c["cpu"], c["wall"], c["statements"], c.get("db"),
+            c["switches"],
+        )
+        for r, c in costs
+    ]  # fmt: skip
+
+
 def _timed(
     counter: StatementCounter,
     kind: str,
     refresh: Callable[[], Any],
-    database: list[int] | None = None,
 ) -> Sample:
-    """One refresh's cost; with ``database`` (PostgreSQL's processes), theirs too."""
-    db_before = services.run_ns(database) if database else 0
+    """One refresh's cost, on its own."""
     switches = services.thread_switches()
     cpu, wall, before = time.thread_time(), time.perf_counter(), counter.count
     result = refresh()
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
-    db_ms = (services.run_ns(database) - db_before) / 1e6 if database else None
     switches = services.thread_switches() - switches
     statements = counter.count - before
-    return Sample(kind, result.outcome, cpu * 1000, wall * 1000, statements, db_ms, switches)
+    return Sample(kind, result.outcome, cpu * 1000, wall * 1000, statements, None, switches)
 
 
 def _naive(app: Flask, counter: StatementCounter, feed_ids: list[int]) -> tuple[float, float]:
@@ -452,17 +476,27 @@ def run_celery(
             cycle_start = datetime.now(UTC)
             pids = lambda: [p for w in workers for p in services.process_tree(w.pid)]  # noqa: E731
             meter = cpu_meter(pids, server).start()
+            # Stopped once only the slow servers are left to wait on.
+            work_meter = cpu_meter(pids, server).start()
             started = time.perf_counter()
             with celery.connection_for_write(services.REDIS_URL) as conn:
                 enqueue_due_feeds.apply_async(connection=conn)
-            done = sa.select(sa.func.count(SyncRun.id)).where(
-                SyncRun.feed_id.in_(list(ids)), SyncRun.started_at >= cycle_start
-            )
+
+            def done(feed_ids: list[int]) -> Callable[[], bool]:
+                runs = sa.select(sa.func.count(SyncRun.id)).where(
+                    SyncRun.feed_id.in_(feed_ids), SyncRun.started_at >= cycle_start
+                )
+                return lambda: db.session.scalar(runs) == len(feed_ids)
+
+            all_done = done(list(ids))
+            fast_done = done([f for f, kind in ids.items() if kind != "slow"])
 
             def finished() -> bool:
-                count = db.session.scalar(done)
+                if not work_meter.wall and fast_done():
+                    work_meter.stop()
+                ended = all_done()
                 db.session.rollback()
-                return count == len(ids)
+                return ended
 
             if not services.wait_until(finished, 600, step=0.05):
                 raise RuntimeError("the cycle did not finish in 10 minutes")
@@ -491,9 +525,11 @@ def run_celery(
         else Sample(ids[f], outcome, None, ms, None)
         for f, outcome, ms in runs
     ]
-    note = "per refresh: CPU time and statements of the worker thread that ran the task"
-    note += " (bench.celery_probe); wall time from the sync run"
-    return Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note)
+    note = "per feed: its share of the CPU time, statements and switches of the worker"
+    note += " thread that ran its batch (bench.celery_probe); wall time from the sync run"
+    cycle = Cycle(f"{mode}, {pool}", len(ids), seconds, meter, samples, note=note)
+    cycle.work_meter = work_meter
+    return cycle
 
 
 @dataclass(frozen=True)
@@ -514,7 +550,7 @@ def _warm_up(celery: Any, client: Any, workers: int, slots: int) -> None:
     """Wait until every worker answers, then refresh a feed that does not exist
     (skipped at once) in every slot, so each process has built its app before
     the clock runs; claims nothing."""
-    from app.celery_app import refresh_feed_task
+    from app.celery_app import refresh_feeds_task
     from app.heartbeat import KEY
 
     if not services.wait_until(lambda: client.exists(KEY), 60):
@@ -524,7 +560,7 @@ def _warm_up(celery: Any, client: Any, workers: int, slots: int) -> None:
         raise RuntimeError("not every Celery worker answered")
     with celery.connection_for_write(services.REDIS_URL) as conn:
         for _ in range(4 * slots):
-            refresh_feed_task.apply_async(args=[0], connection=conn)
+            refresh_feeds_task.apply_async(args=[[0]], connection=conn)
     settled = lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0  # noqa: E731
     if not services.wait_until(settled, 60):
         raise RuntimeError("the Celery worker did not take its warm-up tasks")
@@ -547,6 +583,10 @@ def report(cycle: Cycle) -> None:
     rest = meter.cores_busy - sum(meter.cores(name) for name in meter.groups)
     print(f"   cores busy over the cycle: {parts}, everything else {max(rest, 0.0):.2f}"
           f" = the machine {meter.cores_busy:.2f} of {cores}")  # fmt: skip
+    if (work := cycle.work_meter) is not None and work.wall:
+        print(f"   until only slow servers were left to wait on ({work.wall:.1f} s):"
+              f" refreshing {work.cores(REFRESHING):.2f}, the machine"
+              f" {work.cores_busy:.2f} of {cores}")  # fmt: skip
     print(
         f"   refreshing used {cycle.refresh_cpu:.1f} CPU-s = {per_core:.0f} feeds per CPU-second:"
         f" {per_core * 900:,.0f} feeds per core at a 15-minute interval"
@@ -573,7 +613,7 @@ def _row(kind: str, rows: list[Sample]) -> str:
     wall = _median([r.wall_ms for r in rows])
     sql = _median([float(r.statements) for r in rows if r.statements is not None])
     switches = _median([float(r.switches) for r in rows if r.switches is not None])
-    line = f"{kind:<12} {len(rows):>4} {outcomes:<10} {cpu:>8.1f} {wall:>8.1f} {sql:>5.0f}"
+    line = f"{kind:<12} {len(rows):>4} {outcomes:<10} {cpu:>8.1f} {wall:>8.1f} {sql:>5.1f}"
     line += f" {switches:>8.0f}"
     database = [r.db_cpu_ms for r in rows if r.db_cpu_ms is not None]
     return line + (f" {_median(database):>18.2f}" if database else "")

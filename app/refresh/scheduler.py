@@ -6,7 +6,7 @@ sleeps until the next one is due — or until ``wake_scheduler`` says a user
 pressed "Refresh now" (while it is busy with a batch, that refresh runs in a
 thread of its own instead). ``timepulse worker`` runs the same loop standalone.
 With a broker configured (Celery) web processes run no scheduler at all;
-beat reuses ``claim_due_feed_ids``.
+beat reuses ``claim_due_feeds``.
 
 Claiming moves a feed's ``next_refresh_at`` a lease-length ahead so two
 claimers (or two beat ticks) do not both pick it; the lease taken in
@@ -52,6 +52,22 @@ def claim_due_feed_ids(
 ) -> list[int]:
     """Ids of up to ``limit`` due feeds, claimed for ``claim_seconds``; commits.
 
+    ``claim_due_feeds`` without the durations.
+    """
+    claimed = claim_due_feeds(limit, now, session=session, claim_seconds=claim_seconds)
+    return [feed_id for feed_id, _ in claimed]
+
+
+def claim_due_feeds(
+    limit: int,
+    now: datetime,
+    *,
+    session: so.Session | None = None,
+    claim_seconds: int = LEASE_SECONDS,
+) -> list[tuple[int, int | None]]:
+    """Up to ``limit`` due feeds, claimed for ``claim_seconds``, as (id, how
+    many milliseconds its last refresh took, if known); commits.
+
     Which feeds are due first decides who is claimed; the ids come back
     slowest first (``_slowest_first``), the order to hand them out in.
 
@@ -80,7 +96,7 @@ def claim_due_feed_ids(
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
-    return [feed_id for feed_id, _ in sorted(claimed, key=_slowest_first)]
+    return sorted(((feed_id, ms) for feed_id, ms in claimed), key=_slowest_first)
 
 
 def _slowest_first(claimed: tuple[int, int | None]) -> tuple[bool, int, int]:

@@ -23,9 +23,7 @@ def _path(n: int) -> str:
 
 
 @pytest.fixture
-def imported(
-    feed_server: FeedServer, make_user: Any, make_feed: Any, refresh: Any
-) -> list[int]:
+def imported(feed_server: FeedServer, make_user: Any, make_feed: Any, refresh: Any) -> list[int]:
     """Three feeds of three meetings, each imported once; each answers 304 to "v1"."""
     user = make_user()
     ids = []

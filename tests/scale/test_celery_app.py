@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.celery_app import celery, deal, enqueue_due_feeds, refresh_feed_task, refresh_feeds_task
+from app.celery_app import (
+    batches,
+    celery,
+    deal,
+    enqueue_due_feeds,
+    refresh_feed_task,
+    refresh_feeds_task,
+)
 from tests.conftest import ROOT
 from tests.scale.conftest import needs_services
 
@@ -90,6 +97,13 @@ def test_batches_are_dealt_so_slow_feeds_spread_out() -> None:
         [3, 6, 9, 12, 15, 18, 21],
     ]
     assert deal([], 10) == [] and deal([7], 10) == [[7]]
+
+
+def test_a_feed_known_to_be_slow_gets_a_task_of_its_own() -> None:
+    # (id, last refresh in ms), slowest first, as the claim returns them.
+    claimed = [(1, 60_000), (2, 3_000), (3, 900), (4, 40), (5, None), (6, 30), (7, 20)]
+
+    assert batches(claimed, 2) == [[1], [2], [3, 6], [4, 7], [5]]
 
 
 def test_beat_sends_the_due_feeds_in_batches_of_ids(
