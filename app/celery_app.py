@@ -39,10 +39,6 @@ CLAIM_BATCH = 500
 # its lease statement and (on PostgreSQL) the round trip of its unchanged
 # feeds' records, and the broker carries a tenth of the messages.
 TASK_BATCH = 10
-# A feed whose last refresh took this long goes in a task of its own: the
-# feeds of a batch wait for each other, and a slow server (up to the fetch
-# timeout) would hold back the rest of its batch.
-SLOW_MS = 1000
 # One tick enqueues at most this many feeds; the rest wait for the next tick,
 # so an overloaded cluster does not pile up an unbounded queue.
 ENQUEUE_MAX = 20_000
@@ -193,7 +189,7 @@ def enqueue_due_feeds() -> int:
     """
     from app.extensions import db
     from app.models import utcnow
-    from app.refresh.scheduler import claim_due_feeds
+    from app.refresh.scheduler import batches, claim_due_feeds
 
     app = _flask_app()
     claim_seconds = int(app.config["TIMEPULSE_CLAIM_SECONDS"])
@@ -213,25 +209,6 @@ def enqueue_due_feeds() -> int:
     if sent:
         log.info("enqueued %s due feed(s)", sent)
     return sent
-
-
-def batches(claimed: list[tuple[int, int | None]], size: int) -> list[list[int]]:
-    """The tasks for claimed (id, last duration) pairs, slowest first: each
-    slow feed alone, the others dealt into batches of at most ``size``."""
-    slow = [[feed_id] for feed_id, ms in claimed if ms is not None and ms >= SLOW_MS]
-    rest = [feed_id for feed_id, ms in claimed if ms is None or ms < SLOW_MS]
-    return slow + deal(rest, size)
-
-
-def deal(ids: list[int], size: int) -> list[list[int]]:
-    """``ids`` (slowest first) dealt round-robin into batches of at most ``size``.
-
-    Dealing, rather than cutting the list, spreads the slow feeds over the
-    batches, so no batch waits on several slow servers in turn; each batch
-    stays slowest first, and the batches go out slowest first.
-    """
-    count = -(-len(ids) // size)
-    return [ids[start::count] for start in range(count)]
 
 
 def enqueue_refresh(feed_id: int) -> None:

@@ -36,6 +36,8 @@ log = logging.getLogger("timepulse.refresh")
 _EXTENSION = "timepulse.scheduler"
 BATCH = 10
 IDLE_MAX = 60.0
+# A feed whose last refresh took this long (ms) is refreshed in a batch of its own.
+SLOW_MS = 1000
 
 
 def worker_name(role: str) -> str:
@@ -111,14 +113,43 @@ def _slowest_first(claimed: tuple[int, int | None]) -> tuple[bool, int, int]:
     return (duration is not None, -(duration or 0), feed_id)
 
 
+def batches(claimed: list[tuple[int, int | None]], size: int) -> list[list[int]]:
+    """Batches for ``refresh_feeds`` from claimed (id, last duration) pairs,
+    slowest first: each slow feed alone, the others dealt into batches of at
+    most ``size``.
+
+    The feeds of a batch wait for each other (its lease is taken for all at
+    once), so a slow server — up to the fetch timeout — would hold back the
+    rest of its batch, "Refresh now" included.
+    """
+    slow = [[feed_id] for feed_id, ms in claimed if ms is not None and ms >= SLOW_MS]
+    rest = [feed_id for feed_id, ms in claimed if ms is None or ms < SLOW_MS]
+    return slow + deal(rest, size)
+
+
+def deal(ids: list[int], size: int) -> list[list[int]]:
+    """``ids`` (slowest first) dealt round-robin into batches of at most ``size``.
+
+    Dealing, rather than cutting the list, spreads the slower feeds over the
+    batches, so no batch waits on several of them in turn; each batch stays
+    slowest first, and the batches come out slowest first.
+    """
+    count = -(-len(ids) // size)
+    return [ids[start::count] for start in range(count)]
+
+
 def refresh_due_feeds(
     app: Flask, *, worker_id: str, limit: int = BATCH, now: datetime | None = None
 ) -> list[RefreshResult]:
-    """Claim due feeds and refresh them as a batch (``refresh_feeds``), in a fresh app context."""
+    """Claim due feeds and refresh them in ``batches``, in a fresh app context."""
     with app.app_context():
         try:
-            ids = claim_due_feed_ids(limit, now or utcnow())
-            return refresh_feeds(ids, worker_id=worker_id) if ids else []
+            claimed = claim_due_feeds(limit, now or utcnow())
+            return [
+                result
+                for batch in batches(claimed, limit)
+                for result in refresh_feeds(batch, worker_id=worker_id)
+            ]
         finally:
             db.session.remove()
 

@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.celery_app import (
-    batches,
-    celery,
-    deal,
-    enqueue_due_feeds,
-    refresh_feed_task,
-    refresh_feeds_task,
-)
+from app.celery_app import celery, enqueue_due_feeds, refresh_feed_task, refresh_feeds_task
+from app.refresh.scheduler import batches, deal
 from tests.conftest import ROOT
 from tests.scale.conftest import needs_services
 
