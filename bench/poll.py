@@ -15,22 +15,27 @@ SQL from a few feeds refreshed for real), so the cycle sees the state a
 running installation is in. Modes:
 
 * ``embedded`` — SQLite and one thread: exactly the loop ``timepulse run``
-  runs (claim a batch, ``refresh_feed`` each);
+  runs (claim up to ten due feeds, ``refresh_feeds`` them as a batch, a feed
+  known to be slow in a batch of its own);
 * ``embedded-pg`` — the same loop on PostgreSQL;
 * ``celery`` — PostgreSQL, Redis, ``--processes`` worker processes each
-  ``--pool threads -c --threads``; beat's tick is sent once, and the claim
-  hands the feeds out slowest first (each knows its last refresh's length);
+  ``--pool threads -c --threads``; beat's tick is sent once, and sends the
+  feeds in batches of about ten, slowest first (each knows its last
+  refresh's length; a slow one goes alone);
 * ``celery-no-history`` — the same with no feed's last length known (the
-  first cycle after an upgrade): feeds go out in claim order, and the slow
-  ones that come last end the cycle;
+  first cycle after an upgrade): feeds go out in claim order, a slow one
+  holds back the rest of its batch, and the slow ones that come last end
+  the cycle;
 * ``celery-prefork`` — one worker ``--pool prefork -c --processes``.
 
 It prints feeds per second, the median cost of a refresh per outcome (CPU
-time in the refreshing thread, wall time as recorded in the sync run,
-database statements, how often the thread was switched out), the cost of
-an unchanged feed relative to a changed one and to the naive path (parse
-every feed every time), and how many of the machine's cores the cycle
-kept busy.
+time in the refreshing thread, wall time, database statements, how often
+the thread was switched out), the cost of an unchanged feed relative to a
+changed one and to the naive path (parse every feed every time), and how
+many of the machine's cores the cycle kept busy. A batch's shared work
+(its lease statement, the records of its unchanged feeds written
+together) is split evenly over its feeds (``bench.attribution``), so the
+per-feed costs add up to what the batches cost.
 """
 
 from __future__ import annotations
