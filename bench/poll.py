@@ -507,6 +507,8 @@ def run_celery(
                 raise RuntimeError("the cycle did not finish in 10 minutes")
             seconds = time.perf_counter() - started
             meter.stop()
+            if not work_meter.wall:  # the last fast and slow feeds ended in one poll
+                work_meter.stop()
             runs = db.session.execute(
                 sa.select(SyncRun.feed_id, SyncRun.outcome, SyncRun.duration_ms).where(
                     SyncRun.feed_id.in_(list(ids)), SyncRun.started_at >= cycle_start

@@ -211,3 +211,24 @@ def test_feeds_done_before_a_batch_breaks_off_are_recorded(
     assert _feed(query, imported[0]).lease_owner is None
     assert _runs(query, imported[2]) == ["ok"]
     assert _feed(query, imported[2]).lease_owner == "batch"
+
+
+def test_the_benchmark_splits_a_batch_feed_by_feed_and_the_shares_add_up(
+    app: Any, imported: list[int], refresh_batch: Any, statements: list[str]
+) -> None:
+    # bench.attribution hears refresh_feeds' signals in the refreshing thread.
+    from bench import attribution
+
+    with attribution.measuring(lambda: {"statements": float(len(statements))}) as meter:
+        refresh_batch(imported)
+        costs = meter.costs()
+
+    assert [result.feed_id for result, _ in costs] == imported
+    shares = [cost["statements"] for _, cost in costs]
+    assert sum(shares) == pytest.approx(len(statements))
+    with app.app_context():
+        postgres = app.extensions["sqlalchemy"].engine.dialect.name == "postgresql"
+    if postgres:  # nothing of its own: a third of the lease and of the records each
+        assert shares == pytest.approx([2 / 3] * 3)
+    else:  # its own UPDATE and INSERT, and a third of the lease
+        assert shares == pytest.approx([2 + 1 / 3] * 3)
