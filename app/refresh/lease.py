@@ -192,6 +192,21 @@ def releasing_values(owner: str | sa.BindParameter[str]) -> dict[str, Any]:
     }
 
 
+def requeue(session: so.Session, feed_ids: list[int], owner: str, *, now: datetime) -> None:
+    """Give back the leases ``owner`` holds on ``feed_ids`` and make the feeds due
+    at ``now``, "queued": the next claim hands them out again. One statement."""
+    if not feed_ids:
+        return
+    feeds = Feed.__table__.c
+    session.execute(
+        sa.update(Feed)
+        .where(feeds.id.in_(feed_ids), feeds.lease_owner == owner[:64])
+        .values(lease_owner=None, lease_expires_at=None, next_refresh_at=now, progress="queued")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
 def release_lease(session: so.Session, feed_id: int, owner: str) -> None:
     """Give the lease back (only if we still hold it)."""
     session.execute(

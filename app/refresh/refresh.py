@@ -47,6 +47,7 @@ from app.refresh.lease import (
     engine_of,
     release_lease,
     releasing_values,
+    requeue,
     set_progress,
     short_connection,
     take_lease,
@@ -173,7 +174,9 @@ def refresh_feeds(
     unchanged feeds (most of a cycle) are written together at the end, in
     one round trip (``_Deferred``). Until then such a feed keeps its lease,
     so a worker that dies mid-batch loses only time: the leases expire and
-    the feeds are claimed again. Results come in the order of ``feed_ids``.
+    the feeds are claimed again. A batch that has run for half the lease
+    (slow servers, each up to the fetch timeout) puts the feeds it has not
+    started back in the queue. Results come in the order of ``feed_ids``.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     session = db.session()
@@ -189,9 +192,15 @@ def refresh_feeds(
     batch_leased.send(app, feed_ids=list(leased))
     policy = policy or fetch_policy(app)
     deferred = _Deferred() if engine_of(session).dialect.name == "postgresql" else None
-    results = []
+    results: list[RefreshResult] = []
+    # The leases were all taken now, and later feeds must be done well before
+    # theirs expire: past half the lease the rest goes back in the queue.
+    budget = time.monotonic() + _lease_seconds(app) / 2
     try:
-        for feed_id in feed_ids:
+        for position, feed_id in enumerate(feed_ids):
+            if position and time.monotonic() > budget:
+                results += _requeue_rest(session, feed_ids[position:], leased, worker_id)
+                break
             run = _Run(app, session, feed_id, utcnow(), time.monotonic(), owner=worker_id)
             result = _refresh_one(run, leased.get(feed_id), fetch, policy, deferred)
             feed_refreshed.send(app, result=result)
@@ -208,6 +217,16 @@ def refresh_feeds(
 _signals = Namespace()
 batch_leased = _signals.signal("batch-leased")
 feed_refreshed = _signals.signal("feed-refreshed")
+
+
+def _requeue_rest(
+    session: so.Session, feed_ids: list[int], leased: dict[int, sa.Row[Any]], owner: str
+) -> list[RefreshResult]:
+    """The feeds a batch had no time left for: leases back, due again at once."""
+    requeue(session, [f for f in feed_ids if f in leased], owner, now=utcnow())
+    log.warning("batch out of time: %s feed(s) queued again", len(feed_ids))
+    why = "the batch ran out of time; queued again"
+    return [RefreshResult(feed_id, "skipped", error_message=why) for feed_id in feed_ids]
 
 
 def _gone(feed_id: int) -> RefreshResult:

@@ -232,3 +232,30 @@ def test_the_benchmark_splits_a_batch_feed_by_feed_and_the_shares_add_up(
         assert shares == pytest.approx([2 / 3] * 3)
     else:  # its own UPDATE and INSERT, and a third of the lease
         assert shares == pytest.approx([2 + 1 / 3] * 3)
+
+
+def test_a_batch_past_half_its_lease_puts_the_rest_back_in_the_queue(
+    app: Any, imported: list[int], refresh_batch: Any, query: Any
+) -> None:
+    # Slow servers could keep a batch going until the later feeds' leases
+    # expire and another worker takes them over in the middle: past half the
+    # lease, the feeds not started yet are released and due again at once.
+    import time
+
+    app.config["TIMEPULSE_LEASE_SECONDS"] = 2
+
+    def slow_fetch(url: str, **kwargs: Any) -> Any:
+        time.sleep(1.2)
+        return fetch_feed(url, **kwargs)
+
+    before = utcnow()
+    results = refresh_batch(imported, fetch=slow_fetch)
+
+    assert [r.outcome for r in results] == ["unchanged", "skipped", "skipped"]
+    assert "queued again" in (results[1].error_message or "")
+    assert _runs(query, imported[0]) == ["ok", "unchanged"]
+    for feed_id in imported[1:]:
+        assert _runs(query, feed_id) == ["ok"]
+        feed = _feed(query, feed_id)
+        assert feed.lease_owner is None and feed.progress == "queued"
+        assert before <= feed.next_refresh_at <= utcnow()
