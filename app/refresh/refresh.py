@@ -355,9 +355,9 @@ def _record_unchanged(
         "p_bytes": len(fetched.body),
     }
     prune = random.randrange(PRUNE_UNCHANGED_EVERY) == 0
-    run.released = True  # by the record, now or with the batch's
     if deferred is not None:
         deferred.add(tuple(optional), params, prune)
+        run.released = True  # by the batch's records
         counts = None
     else:
         # On PostgreSQL the record is one statement (``_unchanged_record``);
@@ -368,6 +368,7 @@ def _record_unchanged(
             if prune:
                 _prune_history(connection, run.feed_id)
             connection.commit()
+        run.released = True
         counts = Counts(unchanged=int(unchanged))
     result = RefreshResult(run.feed_id, "unchanged", counts, fetched.status, None, None, duration)
     log.info("%s", result.summary())

@@ -1,7 +1,7 @@
 """Refreshing due feeds in the background: the embedded thread and the worker loop.
 
 In the embedded default ``timepulse run`` starts one daemon thread that
-claims due feeds, refreshes them one by one through ``refresh_feeds`` and
+claims due feeds, refreshes them in batches through ``refresh_feeds`` and
 sleeps until the next one is due — or until ``wake_scheduler`` says a user
 pressed "Refresh now" (while it is busy with a batch, that refresh runs in a
 thread of its own instead). ``timepulse worker`` runs the same loop standalone.
@@ -10,7 +10,7 @@ beat reuses ``claim_due_feeds``.
 
 Claiming moves a feed's ``next_refresh_at`` a lease-length ahead so two
 claimers (or two beat ticks) do not both pick it; the lease taken in
-``refresh_feed`` is what finally guarantees one refresh at a time, and the
+``refresh_feeds`` is what finally guarantees one refresh at a time, and the
 claim expiring is what lets a crashed worker's feed come back.
 """
 
