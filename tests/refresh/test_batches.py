@@ -214,10 +214,17 @@ def test_feeds_done_before_a_batch_breaks_off_are_recorded(
 
 
 def test_the_benchmark_splits_a_batch_feed_by_feed_and_the_shares_add_up(
-    app: Any, imported: list[int], refresh_batch: Any, statements: list[str]
+    monkeypatch: pytest.MonkeyPatch,
+    app: Any,
+    imported: list[int],
+    refresh_batch: Any,
+    statements: list[str],
 ) -> None:
     # bench.attribution hears refresh_feeds' signals in the refreshing thread.
+    from app.refresh import refresh as refreshing
     from bench import attribution
+
+    monkeypatch.setattr(refreshing.random, "randrange", lambda _: 1)  # no history trim
 
     with attribution.measuring(lambda: {"statements": float(len(statements))}) as meter:
         refresh_batch(imported)
