@@ -25,6 +25,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
@@ -150,33 +152,39 @@ def _forget_inherited_connections(**_: Any) -> None:
 # --- tasks ----------------------------------------------------------------------------
 
 
+@contextmanager
+def _task_context() -> Iterator[Flask]:
+    """This process's app, in an app context for one task; the task's session
+    is removed when it ends."""
+    from app.extensions import db
+
+    app = _flask_app()
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+
+
 @celery.task(name="timepulse.refresh_feed")
 def refresh_feed_task(feed_id: int) -> str:
     """Refresh one feed by id; returns the outcome (ok, unchanged, held, error, skipped)."""
-    from app.extensions import db
     from app.refresh.refresh import refresh_feed
     from app.refresh.scheduler import worker_name
 
-    with _flask_app().app_context():
-        try:
-            return refresh_feed(int(feed_id), worker_id=worker_name("celery")).outcome
-        finally:
-            db.session.remove()
+    with _task_context():
+        return refresh_feed(int(feed_id), worker_id=worker_name("celery")).outcome
 
 
 @celery.task(name="timepulse.refresh_feeds")
 def refresh_feeds_task(feed_ids: list[int]) -> list[str]:
     """Refresh a batch of feeds by id (``refresh_feeds``); returns their outcomes."""
-    from app.extensions import db
     from app.refresh.refresh import refresh_feeds
     from app.refresh.scheduler import worker_name
 
-    with _flask_app().app_context():
-        try:
-            ids = [int(feed_id) for feed_id in feed_ids]
-            return [r.outcome for r in refresh_feeds(ids, worker_id=worker_name("celery"))]
-        finally:
-            db.session.remove()
+    ids = [int(feed_id) for feed_id in feed_ids]
+    with _task_context():
+        return [r.outcome for r in refresh_feeds(ids, worker_id=worker_name("celery"))]
 
 
 @celery.task(name="timepulse.enqueue_due_feeds")
@@ -187,25 +195,20 @@ def enqueue_due_feeds() -> int:
     ``next_refresh_at`` ahead by ``TIMEPULSE_CLAIM_SECONDS``, so the next
     tick does not enqueue it again before a worker gets to it.
     """
-    from app.extensions import db
     from app.models import utcnow
     from app.refresh.scheduler import batches, claim_due_feeds
 
-    app = _flask_app()
-    claim_seconds = int(app.config["TIMEPULSE_CLAIM_SECONDS"])
     sent = 0
-    with app.app_context():
-        try:
-            while sent < ENQUEUE_MAX:
-                limit = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
-                claimed = claim_due_feeds(limit, utcnow(), claim_seconds=claim_seconds)
-                for batch in batches(claimed, TASK_BATCH):
-                    refresh_feeds_task.apply_async(args=[batch])
-                sent += len(claimed)
-                if len(claimed) < limit:
-                    break
-        finally:
-            db.session.remove()
+    with _task_context() as app:
+        claim_seconds = int(app.config["TIMEPULSE_CLAIM_SECONDS"])
+        while sent < ENQUEUE_MAX:
+            limit = min(CLAIM_BATCH, ENQUEUE_MAX - sent)
+            claimed = claim_due_feeds(limit, utcnow(), claim_seconds=claim_seconds)
+            for batch in batches(claimed, TASK_BATCH):
+                refresh_feeds_task.apply_async(args=[batch])
+            sent += len(claimed)
+            if len(claimed) < limit:
+                break
     if sent:
         log.info("enqueued %s due feed(s)", sent)
     return sent

@@ -62,8 +62,11 @@ def start(read: Callable[[], Readings]) -> BatchMeter:
     return meter
 
 
-def stop() -> None:
+def stop() -> BatchMeter | None:
+    """Stop attributing in this thread; returns the meter that was running."""
+    meter = _meter()
     _local.meter = None
+    return meter
 
 
 @contextmanager

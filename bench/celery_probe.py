@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from celery.signals import task_postrun, task_prerun
 
 from bench import attribution
-from bench.attribution import BatchMeter, Readings
+from bench.attribution import Readings
 from bench.services import thread_switches
 
 KEY = "bench:probe"
@@ -52,20 +52,16 @@ def _read() -> Readings:
 @task_prerun.connect
 def _start(task: Any = None, **_: Any) -> None:
     if task is not None and task.name == TASK:
-        _local.meter = attribution.start(_read)
+        attribution.start(_read)
 
 
 @task_postrun.connect
 def _stop(task: Any = None, **_: Any) -> None:
-    meter: BatchMeter | None = getattr(_local, "meter", None)
-    if task is None or task.name != TASK or meter is None:
+    if task is None or task.name != TASK or (meter := attribution.stop()) is None:
         return
-    costs = meter.costs()
-    attribution.stop()
-    _local.meter = None
     samples = [
         json.dumps({"feed_id": result.feed_id, **{k: round(v, 4) for k, v in cost.items()}})
-        for result, cost in costs
+        for result, cost in meter.costs()
     ]
     if samples:
         _redis().rpush(KEY, *samples)

@@ -179,23 +179,24 @@ def refresh_feeds(
     started back in the queue. Results come in the order of ``feed_ids``.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    session = db.session()
+    session, seconds = db.session(), _lease_seconds(app)
+    engine = engine_of(session)
     leased = take_leases(
         session,
         feed_ids,
         worker_id,
         now=utcnow(),
-        seconds=_lease_seconds(app),
+        seconds=seconds,
         progress="fetching",
         columns=_LEASED,
     )
     batch_leased.send(app, feed_ids=list(leased))
     policy = policy or fetch_policy(app)
-    deferred = _Deferred() if engine_of(session).dialect.name == "postgresql" else None
+    deferred = _Deferred() if engine.dialect.name == "postgresql" else None
     results: list[RefreshResult] = []
     # The leases were all taken now, and later feeds must be done well before
     # theirs expire: past half the lease the rest goes back in the queue.
-    budget = time.monotonic() + _lease_seconds(app) / 2
+    budget = time.monotonic() + seconds / 2
     try:
         for position, feed_id in enumerate(feed_ids):
             if position and time.monotonic() > budget:
@@ -207,7 +208,7 @@ def refresh_feeds(
             results.append(result)
     finally:
         # Even when the batch broke off: the feeds done so far are recorded.
-        gone = deferred.write(engine_of(session)) if deferred else set()
+        gone = deferred.write(engine) if deferred else set()
     return [_gone(r.feed_id) if r.feed_id in gone else r for r in results]
 
 
@@ -399,14 +400,14 @@ class _Deferred:
 
     def write(self, engine: sa.Engine) -> set[int]:
         """Write the records; returns the ids of feeds deleted meanwhile (not recorded)."""
-        written = 0
+        missing = 0
         with short_connection(engine) as connection:
             for optional, params in self.records.items():
                 statement = _unchanged_record(optional, returning=False)
-                written += connection.execute(statement, params).rowcount
-            ids = [params["p_id"] for group in self.records.values() for params in group]
+                missing += len(params) - connection.execute(statement, params).rowcount
             gone = set()
-            if written < len(ids):  # rare: ask which feeds are still there
+            if missing:  # rare: ask which feeds are still there
+                ids = [params["p_id"] for group in self.records.values() for params in group]
                 kept = sa.select(_FEEDS.c.id).where(_FEEDS.c.id.in_(ids))
                 gone = set(ids) - set(connection.scalars(kept))
             for feed_id in self.prune:
